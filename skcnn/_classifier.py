@@ -1,0 +1,317 @@
+"""CNNClassifier: a convolutional neural network for scikit-learn."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils.multiclass import check_classification_targets
+
+from ._base import BaseCNN
+from ._layers import SoftmaxCrossEntropy, log_softmax
+
+
+class CNNClassifier(ClassifierMixin, BaseCNN):
+    """Convolutional neural network classifier.
+
+    Convolution layers try every learned feature (filter) in every position
+    of the input, ReLU keeps the positive matches, max pooling shrinks the
+    maps, and fully connected layers vote for the classes through a softmax.
+    Trained by backpropagation with minibatch Adam or SGD on the
+    cross-entropy loss, on a NumPy/SciPy engine.
+
+    Parameters
+    ----------
+    input_shape : None, int or tuple of int, default=None
+        Shape of one sample when ``X`` is 2-D (flattened): ``(length,)`` for a
+        signal, ``(height, width)`` or ``(height, width, channels)`` for an
+        image. ``None`` reads a 2-D ``X`` as 1-D signals; 3-D ``X`` is
+        ``(n_samples, height, width)`` and 4-D ``X`` is ``(n_samples,
+        height, width, channels)``. An image of height 1 is a signal.
+
+    filters : int or tuple of int, default=(16, 32)
+        Filters of each convolution block ``conv -> relu -> maxpool``; one
+        block per entry. ``()`` gives no convolution layer.
+
+    kernel_size : int, (height, width) or tuple of them, default=3
+        Pixels per filter: one int for every block, or one entry per block
+        (a ``(height, width)`` pair for one block is written ``((3, 5),)``).
+        An int is square on images and runs along the length of signals.
+
+    pool_size : int or tuple, default=2
+        Max-pooling window of each block, given like ``kernel_size``. A
+        window of 1 with stride 1 leaves the block without pooling.
+
+    pool_stride : None, int or tuple, default=None
+        Step between pooling windows, given like ``kernel_size``; ``None``
+        uses the window size (non-overlapping windows).
+
+    padding : {"same", "valid"}, default="same"
+        ``"same"`` pads so that a layer with stride ``s`` has ``ceil(size /
+        s)`` positions (zeros for convolution, ``-inf`` for pooling), so any
+        input size fits; ``"valid"`` uses only positions fully inside the
+        input.
+
+    hidden_layer_sizes : int or tuple of int, default=(64,)
+        Neurons of each fully connected ``dense -> relu`` layer between the
+        convolution blocks and the output layer.
+
+    layers : None or tuple of layer specs, default=None
+        The hidden layers in any order, instead of the block arguments
+        above, which must then stay at their defaults. Each spec is a tuple
+        or a string: ``("conv", filters, kernel[, stride[, padding]])`` or
+        ``"conv:32:3"``, ``("maxpool", size[, stride[, padding]])`` or
+        ``"maxpool:2"``, ``"relu"``, ``("dense", units)`` or ``"dense:64"``.
+        Sizes are ints or pairs (``"3x5"`` in strings). The output layer is
+        always added.
+
+    solver : {"adam", "sgd"}, default="adam"
+        ``"sgd"`` is stochastic gradient descent with momentum.
+
+    learning_rate_init : float, default=0.001
+        Step size of the optimizer.
+
+    batch_size : int or "auto", default="auto"
+        Samples per minibatch; ``"auto"`` is ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights (not the biases).
+
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver="sgd"`` uses Nesterov's momentum.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of Adam's first and second moment estimates.
+
+    epsilon : float, default=1e-8
+        Adam's term for numerical stability.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples in every epoch.
+
+    tol : float, default=1e-4
+        Training stops when the epoch loss has not improved by at least
+        ``tol`` for ``n_iter_no_change`` consecutive epochs.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+
+    init : {"he", "glorot"}, default="he"
+        Uniform initialization of the weights, scaled for ReLU (He) or by
+        fan-in and fan-out (Glorot). Biases start at zero.
+
+    conv_algorithm : {"auto", "im2col", "scipy", "fft"}, default="auto"
+        How convolutions are computed: ``"im2col"`` as one matrix product
+        (BLAS), ``"scipy"`` and ``"fft"`` with :func:`scipy.signal.correlate`
+        (direct and FFT). All give the same result; ``"auto"`` picks the
+        fastest for the layer.
+
+    dtype : {"float32", "float64"}, default="float32"
+        Floating-point type of the weights and computations.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialization and shuffling. An int gives the same
+        model, run after run.
+
+    verbose : bool, default=False
+        Print the loss and time of every epoch.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    n_features_in_ : int
+        Features of one flattened sample (``height * width * channels``).
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` was a DataFrame.
+
+    input_shape_ : tuple of int
+        Shape ``(height, width, channels)`` of one sample.
+
+    layers_ : list of tuple
+        The fitted architecture, every layer as a plain tuple, output included.
+
+    coefs_ : list of ndarray
+        Weights of every convolution and dense layer, in order: shape
+        ``(kernel_height, kernel_width, in_channels, filters)`` for
+        convolutions, ``(n_inputs, units)`` for dense layers.
+
+    intercepts_ : list of ndarray
+        Biases matching ``coefs_``.
+
+    n_iter_ : int
+        Epochs run.
+
+    loss_curve_ : list of float
+        Mean training loss of every epoch.
+
+    best_loss_ : float
+        Lowest epoch loss.
+
+    network_ : Network
+        The engine's network (printing it draws the layers and shapes).
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Fully connected network.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skcnn import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = CNNClassifier(input_shape=(8, 8), max_iter=20, random_state=0)
+    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.95
+    True
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 10)
+    """
+
+    def __init__(
+        self,
+        input_shape=None,
+        filters=(16, 32),
+        kernel_size=3,
+        pool_size=2,
+        pool_stride=None,
+        padding="same",
+        hidden_layer_sizes=(64,),
+        layers=None,
+        solver="adam",
+        learning_rate_init=0.001,
+        batch_size="auto",
+        max_iter=200,
+        alpha=0.0001,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        init="he",
+        conv_algorithm="auto",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            input_shape=input_shape,
+            filters=filters,
+            kernel_size=kernel_size,
+            pool_size=pool_size,
+            pool_stride=pool_stride,
+            padding=padding,
+            hidden_layer_sizes=hidden_layer_sizes,
+            layers=layers,
+            solver=solver,
+            learning_rate_init=learning_rate_init,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            alpha=alpha,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            init=init,
+            conv_algorithm=conv_algorithm,
+            dtype=dtype,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    def _encode_y(self, y):
+        check_classification_targets(y)
+        self.classes_, y_encoded = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in y; got "
+                f"only one class: {self.classes_[0]!r}."
+            )
+        return y_encoded
+
+    def _n_outputs(self):
+        return len(self.classes_)
+
+    def _make_loss(self):
+        return SoftmaxCrossEntropy()
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, height, \
+width) or (n_samples, height, width, channels)
+            Training samples; see ``input_shape`` for how 2-D ``X`` is read.
+        y : array-like of shape (n_samples,)
+            Class labels (ints, strings, ...); at least two classes.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y)
+
+    def predict_log_proba(self, X):
+        """Log of the class probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, \
+*input_shape_)
+            Samples shaped as in ``fit``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``.
+        """
+        return log_softmax(self._scores(X).astype(np.float64))
+
+    def predict_proba(self, X):
+        """Class probabilities (the softmax of the output layer).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, \
+*input_shape_)
+            Samples shaped as in ``fit``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; every row sums to 1.
+        """
+        return np.exp(self.predict_log_proba(X))
+
+    def predict(self, X):
+        """Most probable class of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, \
+*input_shape_)
+            Samples shaped as in ``fit``.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted labels, taken from ``classes_``.
+        """
+        scores = self._scores(X)  # checks first that the model is fitted
+        return self.classes_[np.argmax(scores, axis=1)]

@@ -1,0 +1,390 @@
+"""The layers of the engine.
+
+Each layer maps a batch to a batch and knows its own gradient:
+
+``build(input_shape) -> output_shape``
+    Checks that the layer fits an input of that per-sample shape and fixes
+    its sizes; raises ``ValueError`` saying why when it does not fit.
+``initialize(rng, dtype, init)``
+    Draws the learnable parameters (layers without parameters do nothing).
+``forward(X, training=False)``
+    With ``training=True`` the layer keeps what its backward pass needs;
+    without, it keeps nothing (the lean pass used for prediction).
+``backward(grad_out, need_input_grad=True)``
+    Takes dL/d(output), fills ``grads`` with dL/d(parameter) for every array
+    of ``params`` (same order), and returns dL/d(input) (``None`` when
+    ``need_input_grad`` is false).
+
+Spatial layers work on channels-last batches ``(n, height, width,
+channels)``; a 1-D signal is an image of height 1.
+"""
+
+from itertools import product
+
+import numpy as np
+
+from ._conv import (
+    CONV_ALGORITHMS,
+    output_length,
+    padding_amounts,
+    resolve_algorithm,
+    window_slice,
+)
+
+
+def _shape_str(shape):
+    return "x".join(str(s) for s in shape)
+
+
+class Layer:
+    """A layer without parameters; subclasses override what they need."""
+
+    input_shape = None
+    output_shape = None
+
+    @property
+    def params(self):
+        return []
+
+    @property
+    def grads(self):
+        return []
+
+    def build(self, input_shape):
+        self.input_shape = self.output_shape = tuple(input_shape)
+        return self.output_shape
+
+    def initialize(self, rng, dtype, init):
+        pass
+
+    def __str__(self):
+        return repr(self)
+
+
+def _init_limit(init, fan_in, fan_out):
+    """Bound of the uniform initialization: He for ReLU nets, or Glorot."""
+    if init == "he":
+        return np.sqrt(6.0 / fan_in)
+    return np.sqrt(6.0 / (fan_in + fan_out))
+
+
+class _SpatialMixin:
+    """Shared bookkeeping of layers that slide a window over height and width."""
+
+    def _build_window(self, input_shape, window, stride, padding, what):
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"it needs (height, width, channels) inputs, got a flat input of size "
+                f"{input_shape[0]}; put it before the first dense layer"
+            )
+        height, width, channels = input_shape
+        self._pads = [
+            padding_amounts(size, k, s, padding)
+            for size, k, s in zip((height, width), window, stride)
+        ]
+        padded = [size + sum(p) for size, p in zip((height, width), self._pads)]
+        if padded[0] < window[0] or padded[1] < window[1]:
+            raise ValueError(
+                f"its {_shape_str(window)} {what} is larger than the "
+                f"{_shape_str((height, width))} input"
+                + (" after 'valid' padding" if padding == "valid" else "")
+                + f"; use a smaller {what}"
+                + (" or padding='same'" if padding == "valid" else "")
+            )
+        self._padded_shape = (padded[0], padded[1], channels)
+        self.input_shape = tuple(input_shape)
+        return tuple(output_length(p, k, s) for p, k, s in zip(padded, window, stride))
+
+    def _pad(self, X, value=0.0):
+        if not any(any(p) for p in self._pads):
+            return X
+        return np.pad(X, [(0, 0), *self._pads, (0, 0)], constant_values=value)
+
+    def _crop(self, grad_x_pad):
+        (top, bottom), (left, right) = self._pads
+        height, width = self.input_shape[:2]
+        return grad_x_pad[:, top : top + height, left : left + width, :]
+
+
+class Conv2D(_SpatialMixin, Layer):
+    """Convolution: cross-correlation of learned filters with the input.
+
+    Every filter spans all input channels; the layer "tries every feature
+    in every position" and writes one output channel per filter.
+
+    Parameters
+    ----------
+    filters : int
+        Number of filters (output channels).
+    kernel_size : tuple of int (height, width)
+        Pixels per filter along each spatial axis.
+    stride : tuple of int (height, width), default=(1, 1)
+    padding : {"valid", "same"}, default="same"
+    algorithm : {"auto", "im2col", "scipy", "fft"}, default="auto"
+        Which kernel of :mod:`skcnn._conv` computes the correlation.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (kernel_height, kernel_width, channels, filters)
+    bias : ndarray of shape (filters,)
+    """
+
+    def __init__(self, filters, kernel_size, stride=(1, 1), padding="same", algorithm="auto"):
+        self.filters = filters
+        self.kernel_size = tuple(kernel_size)
+        self.stride = tuple(stride)
+        self.padding = padding
+        self.algorithm = algorithm
+        self._forward, self._backward = CONV_ALGORITHMS[resolve_algorithm(algorithm)]
+        self.weights = self.bias = None
+        self.grad_weights = self.grad_bias = None
+
+    @property
+    def params(self):
+        return [self.weights, self.bias]
+
+    @property
+    def grads(self):
+        return [self.grad_weights, self.grad_bias]
+
+    def build(self, input_shape):
+        out_h, out_w = self._build_window(
+            input_shape, self.kernel_size, self.stride, self.padding, "kernel"
+        )
+        self.output_shape = (out_h, out_w, self.filters)
+        return self.output_shape
+
+    def initialize(self, rng, dtype, init):
+        kh, kw = self.kernel_size
+        channels = self.input_shape[2]
+        fan_in, fan_out = kh * kw * channels, kh * kw * self.filters
+        limit = _init_limit(init, fan_in, fan_out)
+        shape = (kh, kw, channels, self.filters)
+        self.weights = rng.uniform(-limit, limit, size=shape).astype(dtype)
+        self.bias = np.zeros(self.filters, dtype=dtype)
+
+    def forward(self, X, training=False):
+        x_pad = self._pad(X)
+        out, self._saved = self._forward(x_pad, self.weights, self.bias, self.stride, training)
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        grad_x_pad, self.grad_weights, self.grad_bias = self._backward(
+            grad_out,
+            self._saved,
+            self.weights,
+            self.stride,
+            (len(grad_out), *self._padded_shape),
+            need_input_grad,
+        )
+        self._saved = None
+        return None if grad_x_pad is None else self._crop(grad_x_pad)
+
+    def __repr__(self):
+        return (
+            f"Conv2D(filters={self.filters}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, padding={self.padding!r})"
+        )
+
+
+class MaxPool2D(_SpatialMixin, Layer):
+    """Max pooling: keep the largest value of every window.
+
+    Parameters
+    ----------
+    pool_size : tuple of int (height, width)
+        Window size.
+    stride : tuple of int (height, width)
+        Step between windows.
+    padding : {"valid", "same"}, default="valid"
+        ``"same"`` pads with ``-inf`` so that every input takes part and the
+        output has ``ceil(size / stride)`` positions per axis.
+
+    Notes
+    -----
+    The gradient of every window goes to one input only: the first maximum
+    in raster order when several inputs tie.
+    """
+
+    def __init__(self, pool_size, stride, padding="valid"):
+        self.pool_size = tuple(pool_size)
+        self.stride = tuple(stride)
+        self.padding = padding
+
+    def build(self, input_shape):
+        out_h, out_w = self._build_window(
+            input_shape, self.pool_size, self.stride, self.padding, "pooling window"
+        )
+        self.output_shape = (out_h, out_w, input_shape[2])
+        n_positions = self.pool_size[0] * self.pool_size[1]
+        self._argmax_dtype = np.min_scalar_type(n_positions - 1)
+        return self.output_shape
+
+    def _offsets(self):
+        """(k, row slice, column slice) of every position in the window."""
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        out_h, out_w = self.output_shape[:2]
+        for k, (i, j) in enumerate(product(range(ph), range(pw))):
+            yield k, window_slice(i, out_h, sh), window_slice(j, out_w, sw)
+
+    def forward(self, X, training=False):
+        x_pad = self._pad(X, value=-np.inf)
+        offsets = self._offsets()
+        _, rows, cols = next(offsets)
+        out = x_pad[:, rows, cols].copy()
+        argmax = np.zeros(out.shape, dtype=self._argmax_dtype) if training else None
+        for k, rows, cols in offsets:
+            candidate = x_pad[:, rows, cols]
+            if training:
+                # Strictly greater: on ties the first position keeps the gradient.
+                np.copyto(argmax, k, where=candidate > out)
+            np.maximum(out, candidate, out=out)
+        self._argmax = argmax
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        grad_x_pad = np.zeros((len(grad_out), *self._padded_shape), dtype=grad_out.dtype)
+        tiled = self.stride == self.pool_size  # every input in at most one window
+        for k, rows, cols in self._offsets():
+            # dL/dx = dL/dout where x was the window's maximum, 0 elsewhere
+            if tiled:
+                np.multiply(grad_out, self._argmax == k, out=grad_x_pad[:, rows, cols])
+            else:
+                grad_x_pad[:, rows, cols] += np.where(self._argmax == k, grad_out, 0)
+        self._argmax = None
+        return self._crop(grad_x_pad)
+
+    def __repr__(self):
+        return (
+            f"MaxPool2D(pool_size={self.pool_size}, stride={self.stride}, padding={self.padding!r})"
+        )
+
+
+class ReLU(Layer):
+    """Rectified linear unit, ``max(x, 0)``, element-wise."""
+
+    def forward(self, X, training=False):
+        out = np.maximum(X, 0)
+        self._active = out > 0 if training else None
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        # dL/dx = dL/dout where x > 0, else 0
+        grad_in = grad_out * self._active
+        self._active = None
+        return grad_in
+
+    def __repr__(self):
+        return "ReLU()"
+
+
+class Flatten(Layer):
+    """Reshape ``(n, height, width, channels)`` into ``(n, features)``."""
+
+    def build(self, input_shape):
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (int(np.prod(input_shape)),)
+        return self.output_shape
+
+    def forward(self, X, training=False):
+        return X.reshape(len(X), -1)
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        return grad_out.reshape(len(grad_out), *self.input_shape)
+
+    def __repr__(self):
+        return "Flatten()"
+
+
+class Dense(Layer):
+    """Fully connected layer: every output sees every input.
+
+    Parameters
+    ----------
+    units : int
+        Number of outputs (neurons).
+
+    Attributes
+    ----------
+    weights : ndarray of shape (n_inputs, units)
+    bias : ndarray of shape (units,)
+    """
+
+    def __init__(self, units):
+        self.units = units
+        self.weights = self.bias = None
+        self.grad_weights = self.grad_bias = None
+
+    @property
+    def params(self):
+        return [self.weights, self.bias]
+
+    @property
+    def grads(self):
+        return [self.grad_weights, self.grad_bias]
+
+    def build(self, input_shape):
+        if len(input_shape) != 1:
+            raise ValueError(f"it needs flat inputs, got shape {_shape_str(input_shape)}")
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (self.units,)
+        return self.output_shape
+
+    def initialize(self, rng, dtype, init):
+        fan_in = self.input_shape[0]
+        limit = _init_limit(init, fan_in, self.units)
+        self.weights = rng.uniform(-limit, limit, size=(fan_in, self.units)).astype(dtype)
+        self.bias = np.zeros(self.units, dtype=dtype)
+
+    def forward(self, X, training=False):
+        self._X = X if training else None
+        out = X @ self.weights
+        out += self.bias
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        # dL/dW = X^T . dL/dout ;  dL/db = column sums ;  dL/dX = dL/dout . W^T
+        self.grad_weights = self._X.T @ grad_out
+        self.grad_bias = grad_out.sum(axis=0)
+        self._X = None
+        return grad_out @ self.weights.T if need_input_grad else None
+
+    def __repr__(self):
+        return f"Dense(units={self.units})"
+
+
+class SoftmaxCrossEntropy:
+    """Softmax over the class scores fused with the cross-entropy loss.
+
+    ``forward(logits, y)`` returns the mean loss of the batch, with ``y`` the
+    class indices; ``backward()`` returns dL/dlogits = (softmax - onehot) / n,
+    which is what fusing the two buys: no division by tiny probabilities.
+    """
+
+    def forward(self, logits, y):
+        log_proba = log_softmax(logits)
+        self._proba, self._y = np.exp(log_proba), y
+        return -log_proba[np.arange(len(y)), y].mean()
+
+    def backward(self):
+        grad = self._proba
+        grad[np.arange(len(self._y)), self._y] -= 1
+        grad /= len(self._y)
+        self._proba = self._y = None
+        return grad
+
+    def __repr__(self):
+        return "SoftmaxCrossEntropy()"
+
+
+def log_softmax(logits):
+    """Row-wise ``log(softmax(logits))``, finite for any finite logits."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted

@@ -1,0 +1,102 @@
+"""A network: a stack of layers, run forward and backward."""
+
+import numpy as np
+
+from ._layers import _shape_str
+
+# Prediction runs in batches whose largest intermediate array stays near this size.
+PREDICT_BATCH_BYTES = 64 * 2**20
+
+
+class Network:
+    """A sequence of layers from images (or signals) to class scores.
+
+    Parameters
+    ----------
+    layers : list of Layer
+        Applied in order; the last one outputs the scores (logits).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skcnn._layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+    >>> net = Network([Conv2D(4, (3, 3)), ReLU(), MaxPool2D((2, 2), (2, 2)),
+    ...                Flatten(), Dense(3)])
+    >>> net.build((8, 8, 1))
+    (3,)
+    >>> net.initialize(np.random.RandomState(0), np.float64, "he")
+    >>> net.forward(np.zeros((5, 8, 8, 1))).shape
+    (5, 3)
+    """
+
+    def __init__(self, layers):
+        self.layers = list(layers)
+        self.input_shape = None
+
+    def build(self, input_shape):
+        """Fit every layer to its input; return the per-sample output shape."""
+        self.input_shape = shape = tuple(input_shape)
+        for index, layer in enumerate(self.layers):
+            try:
+                shape = layer.build(shape)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Layer {index} ({layer}) does not fit its input of shape "
+                    f"{_shape_str(shape)}: {exc}."
+                ) from None
+        return shape
+
+    def initialize(self, rng, dtype, init):
+        for layer in self.layers:
+            layer.initialize(rng, dtype, init)
+
+    @property
+    def params(self):
+        """Flat list of every learnable array, layer by layer."""
+        return [p for layer in self.layers for p in layer.params]
+
+    @property
+    def grads(self):
+        """Gradients matching :attr:`params`, filled by :meth:`backward`."""
+        return [g for layer in self.layers for g in layer.grads]
+
+    def forward(self, X, training=False):
+        for layer in self.layers:
+            X = layer.forward(X, training=training)
+        return X
+
+    def backward(self, grad_out):
+        """Backpropagate dL/d(scores); the first layer skips dL/d(input)."""
+        for index in range(len(self.layers) - 1, -1, -1):
+            grad_out = self.layers[index].backward(grad_out, need_input_grad=index > 0)
+
+    def predict_batch_size(self, itemsize):
+        """Samples per prediction batch, so no intermediate outgrows the budget."""
+        sizes = [np.prod(self.input_shape)]
+        for layer in self.layers:
+            sizes.append(np.prod(layer.output_shape))
+            if hasattr(layer, "kernel_size"):  # im2col rows: one per output position
+                sizes.append(
+                    np.prod(layer.output_shape[:2])
+                    * np.prod(layer.kernel_size)
+                    * layer.input_shape[2]
+                )
+        return max(1, int(PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
+
+    def predict(self, X):
+        """Scores of ``X`` in bounded memory: batches, and no saved intermediates."""
+        batch = self.predict_batch_size(X.dtype.itemsize)
+        if len(X) <= batch:
+            return self.forward(X)
+        return np.concatenate(
+            [self.forward(X[start : start + batch]) for start in range(0, len(X), batch)]
+        )
+
+    def __repr__(self):
+        rows = [("layer", "output", "params"), ("input", _shape_str(self.input_shape or ()), "")]
+        for layer in self.layers:
+            n_params = sum(p.size for p in layer.params if p is not None)
+            rows.append((str(layer), _shape_str(layer.output_shape or ()), n_params or ""))
+        width = max(len(name) for name, _, _ in rows)
+        lines = [f"{name:<{width}}  {shape:>10}  {n:>8}".rstrip() for name, shape, n in rows]
+        return "Network(\n  " + "\n  ".join(lines) + "\n)"

@@ -1,0 +1,101 @@
+"""Stochastic optimizers: each updates a list of parameter arrays in place.
+
+The arrays are the layers' own (``Network.params``), so an update is seen by
+the network without copying anything back.
+"""
+
+import numpy as np
+
+
+class SGD:
+    """Stochastic gradient descent with momentum, optionally Nesterov's.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The arrays to update; used for the shapes of the velocities.
+    learning_rate : float, default=0.1
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, -2.0])
+    >>> SGD([w], learning_rate=0.5, momentum=0.0).update([w], [np.array([1.0, 1.0])])
+    >>> w
+    array([ 0.5, -2.5])
+    """
+
+    def __init__(self, params, learning_rate=0.1, momentum=0.9, nesterov=True):
+        self.learning_rate = learning_rate
+        self.momentum = momentum
+        self.nesterov = nesterov
+        self.velocities = [np.zeros_like(p) for p in params]
+
+    def update(self, params, grads):
+        lr, mu = self.learning_rate, self.momentum
+        for param, grad, velocity in zip(params, grads, self.velocities):
+            # v <- mu v - lr g ;  p <- p + v   (Nesterov: p <- p + mu v - lr g)
+            velocity *= mu
+            velocity -= lr * grad
+            if self.nesterov:
+                param += mu * velocity - lr * grad
+            else:
+                param += velocity
+
+    def __repr__(self):
+        return (
+            f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
+            f"nesterov={self.nesterov})"
+        )
+
+
+class Adam:
+    """Adam (Kingma and Ba, 2014).
+
+    Parameters
+    ----------
+    params : list of ndarray
+    learning_rate : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([1.0, -2.0])
+    >>> Adam([w], learning_rate=0.1).update([w], [np.array([3.0, -0.5])])
+    >>> w.round(6)  # the first step moves each weight by the learning rate
+    array([ 0.9, -1.9])
+    """
+
+    def __init__(self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+        self.first_moments = [np.zeros_like(p) for p in params]
+        self.second_moments = [np.zeros_like(p) for p in params]
+
+    def update(self, params, grads):
+        self.t += 1
+        b1, b2 = self.beta_1, self.beta_2
+        # Bias corrections of both moments folded into the step size.
+        step = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
+        for param, grad, m, v in zip(params, grads, self.first_moments, self.second_moments):
+            # m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
+            m *= b1
+            m += (1 - b1) * grad
+            v *= b2
+            v += (1 - b2) * np.square(grad)
+            # p <- p - step m / (sqrt(v) + eps)
+            param -= step * m / (np.sqrt(v) + self.epsilon)
+
+    def __repr__(self):
+        return (
+            f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, "
+            f"beta_2={self.beta_2}, epsilon={self.epsilon})"
+        )

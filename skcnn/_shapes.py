@@ -1,0 +1,122 @@
+"""Input handling: from what the user passes to the engine's image batches.
+
+The engine sees every sample as an image ``(height, width, channels)``,
+channels last. The rule that maps ``X`` to images, with no guessing:
+
+=====================================  ==========================================
+``X`` and ``input_shape``              one sample is
+=====================================  ==========================================
+2-D ``(n, n_features)``, no shape      a 1-D signal of length ``n_features``
+2-D with ``input_shape=(length,)``     a 1-D signal of that length
+2-D with ``input_shape=(h, w)``        a ``h x w`` one-channel image
+2-D with ``input_shape=(h, w, c)``     a ``h x w`` image with ``c`` channels
+3-D ``(n, h, w)``                      a ``h x w`` one-channel image
+4-D ``(n, h, w, c)``                   a ``h x w`` image with ``c`` channels
+=====================================  ==========================================
+
+A flattened 2-D ``X`` is read in C order (the layout ``X.reshape(n, -1)``
+gives). An image of height 1 is a 1-D signal: integer kernel and pooling
+sizes run along its length. Multi-channel signals are ``(1, length,
+channels)`` images. With 3-D or 4-D ``X``, ``input_shape`` may be left
+``None`` or must agree with ``X``.
+"""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+
+def image_shape(input_shape, name="input_shape"):
+    """Normalize an ``input_shape`` argument to ``(height, width, channels)``.
+
+    >>> image_shape((8, 8))
+    (8, 8, 1)
+    >>> image_shape((100,))
+    (1, 100, 1)
+    """
+    if isinstance(input_shape, Integral) and not isinstance(input_shape, bool):
+        input_shape = (input_shape,)
+    if (
+        not isinstance(input_shape, (tuple, list))
+        or not 1 <= len(input_shape) <= 3
+        or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in input_shape
+        )
+    ):
+        raise ValueError(
+            f"{name} must be None, (length,), (height, width) or (height, width, "
+            f"channels) with positive ints; got {input_shape!r}."
+        )
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) == 1:
+        return (1, shape[0], 1)
+    if len(shape) == 2:
+        return (*shape, 1)
+    return shape
+
+
+def sample_shape(X_shape, input_shape):
+    """Per-sample image shape of an ``X`` of shape ``X_shape`` (see the module rule)."""
+    ndim = len(X_shape)
+    if ndim == 2:
+        n_features = X_shape[1]
+        if input_shape is None:
+            return (1, n_features, 1)
+        shape = image_shape(input_shape)
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"input_shape={input_shape!r} describes {int(np.prod(shape))} features per "
+                f"sample, but X has {n_features} features."
+            )
+        return shape
+    if ndim in (3, 4):
+        shape = tuple(X_shape[1:]) + ((1,) if ndim == 3 else ())
+        if input_shape is not None and image_shape(input_shape) != shape:
+            raise ValueError(
+                f"input_shape={input_shape!r} does not match the samples of X, whose "
+                f"shape is {tuple(X_shape[1:])}; leave input_shape=None for 3-D or 4-D X."
+            )
+        return shape
+    raise ValueError(
+        f"X must be 2-D (n_samples, n_features), 3-D (n_samples, height, width) or "
+        f"4-D (n_samples, height, width, channels); got an array of shape {X_shape}."
+    )
+
+
+def validate_fit_X_y(estimator, X, y, dtype, **y_kwargs):
+    """Check ``X`` and ``y`` for ``fit``; return images, ``y`` and the sample shape.
+
+    Sets ``n_features_in_`` (features per flattened sample) and, for
+    DataFrames, ``feature_names_in_``.
+    """
+    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype, **y_kwargs)
+    if X.ndim > 2 and X.size == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
+    shape = sample_shape(X.shape, estimator.input_shape)
+    estimator.n_features_in_ = int(np.prod(shape))
+    return X.reshape(len(X), *shape), y, shape
+
+
+def validate_predict_X(estimator, X, dtype):
+    """Check ``X`` against the fitted sample shape; return images of that shape."""
+    shape = estimator.input_shape_
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:  # lists and other array-likes
+        try:
+            ndim = np.asarray(X).ndim
+        except (ValueError, TypeError):  # ragged lists: let validate_data say why
+            ndim = 2
+    if ndim <= 2:
+        # Checks feature names and the number of features the scikit-learn way.
+        X = validate_data(estimator, X, reset=False, dtype=dtype)
+    else:
+        X = check_array(X, allow_nd=True, dtype=dtype)
+        if sample_shape(X.shape, None) != shape:
+            raise ValueError(
+                f"X has samples of shape {X.shape[1:]}, but {type(estimator).__name__} "
+                f"was fitted on samples of shape {shape} (height, width, channels)."
+            )
+    return X.reshape(len(X), *shape)

@@ -1,0 +1,130 @@
+"""Architecture arguments: parsing, defaults and errors that say what is wrong."""
+
+import pytest
+
+from skcnn._architecture import (
+    BLOCK_DEFAULTS,
+    architecture_specs,
+    make_network,
+    parse_layer_spec,
+    resolve_specs,
+)
+
+
+def params(**changes):
+    base = dict(BLOCK_DEFAULTS, layers=None, padding="same")
+    base.update(changes)
+    return base
+
+
+@pytest.mark.parametrize(
+    "spec, expected",
+    [
+        ("conv:32:3", ("conv", 32, 3, 1, "same")),
+        ("conv:8:3x5:2:valid", ("conv", 8, (3, 5), 2, "valid")),
+        (("conv", 4, (2, 2), (1, 2)), ("conv", 4, (2, 2), (1, 2), "same")),
+        ("maxpool:2", ("maxpool", 2, 2, "same")),
+        ("pool:3:2:valid", ("maxpool", 3, 2, "valid")),
+        (("maxpool", (1, 4)), ("maxpool", (1, 4), (1, 4), "same")),
+        ("relu", ("relu",)),
+        (("relu",), ("relu",)),
+        ("dense:64", ("dense", 64)),
+        ("Dense:64", ("dense", 64)),
+    ],
+)
+def test_parse_layer_spec(spec, expected):
+    assert parse_layer_spec(spec, "layers[0]", "same") == expected
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("conv:0:3", r"layers\[2\]: filters must be an int >= 1"),
+        ("conv:8", r"conv layer is written"),
+        ("maxpool:2:2:full", r"padding must be 'valid' or 'same'"),
+        ("dropout:0.5", r"unknown layer kind 'dropout'"),
+        (("dense", 2.5), r"units must be an int >= 1"),
+        (("relu", 3), r"relu layer is written"),
+        (42, r"layers\[2\] must be a layer spec"),
+        ((), r"layers\[2\] must be a layer spec"),
+        (("conv", 8, (3, 3, 3)), r"kernel_size must be an int >= 1 or a \(height, width\)"),
+    ],
+)
+def test_parse_layer_spec_errors(spec, match):
+    with pytest.raises(ValueError, match=match):
+        parse_layer_spec(spec, "layers[2]", "same")
+
+
+def test_block_arguments():
+    specs, sources = architecture_specs(
+        params(
+            filters=(4, 8),
+            kernel_size=(3, (1, 5)),
+            pool_size=(2, 1),
+            pool_stride=(1, 1),
+            hidden_layer_sizes=(16, 8),
+        )
+    )
+    assert specs == [
+        ("conv", 4, 3, 1, "same"),
+        ("relu",),
+        ("maxpool", 2, 1, "same"),
+        ("conv", 8, (1, 5), 1, "same"),
+        ("relu",),  # 1x1 pooling with stride 1: none
+        ("dense", 16),
+        ("relu",),
+        ("dense", 8),
+        ("relu",),
+    ]
+    assert len(sources) == len(specs)
+    assert sources[0] == "filters[0] and kernel_size"
+
+
+def test_no_conv_layers_is_an_mlp():
+    specs, _ = architecture_specs(params(filters=(), hidden_layer_sizes=5))
+    assert specs == [("dense", 5), ("relu",)]
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        (dict(kernel_size=(3, 3, 3)), "kernel_size has 3 entries but filters states 2"),
+        (dict(pool_size=(2, 0)), r"pool_size\[1\]: pool_size must be an int >= 1"),
+        (dict(filters=(8, -1)), "filters must be an int >= 1 or a tuple"),
+        (dict(hidden_layer_sizes=(0,)), "hidden_layer_sizes must be"),
+        (dict(layers=("relu",), filters=(8,)), "layers states the whole architecture"),
+        (dict(layers="conv:8:3"), "layers must be a tuple of layer specs"),
+        (dict(padding="full"), "padding must be 'valid' or 'same'"),
+    ],
+)
+def test_architecture_errors(changes, match):
+    with pytest.raises(ValueError, match=match):
+        architecture_specs(params(**changes))
+
+
+def test_resolve_expands_sizes_for_images_and_signals():
+    specs = [("conv", 4, 3, 1, "same"), ("maxpool", 2, 2, "same"), ("dense", 5)]
+    image, _ = resolve_specs(specs, [None] * 3, (8, 8, 1), 3)
+    assert image == [
+        ("conv", 4, (3, 3), (1, 1), "same"),
+        ("maxpool", (2, 2), (2, 2), "same"),
+        ("flatten",),
+        ("dense", 5),
+        ("dense", 3),
+    ]
+    signal, _ = resolve_specs(specs, [None] * 3, (1, 100, 2), 3)
+    assert signal[0] == ("conv", 4, (1, 3), (1, 1), "same")
+    assert signal[1] == ("maxpool", (1, 2), (1, 2), "same")
+
+
+def test_misfit_names_layer_and_argument():
+    specs, sources = architecture_specs(params(filters=(4, 4, 4), padding="valid"))
+    resolved, sources = resolve_specs(specs, sources, (8, 8, 1), 3)
+    # 8 -conv-> 6 -pool-> 3 -conv-> 1: the second pooling window cannot fit.
+    with pytest.raises(
+        ValueError,
+        match=r"layer 5, MaxPool2D.*\(stated by pool_size and "
+        r"pool_stride of block 1\), gets an input of shape "
+        r"1x1x4 and its 2x2 pooling window is larger",
+    ):
+        make_network(resolved, (8, 8, 1), sources=sources)

@@ -1,0 +1,105 @@
+"""Every convolution algorithm computes the same thing, forward and backward."""
+
+import numpy as np
+import pytest
+
+from skcnn._conv import (
+    CONV_ALGORITHMS,
+    output_length,
+    padding_amounts,
+    resolve_algorithm,
+    window_view,
+)
+from skcnn._layers import Conv2D
+
+ALGORITHMS = sorted(CONV_ALGORITHMS)
+
+
+def random_case(seed):
+    """A random shape, kernel, stride, padding and channel count."""
+    rng = np.random.RandomState(seed)
+    kh, kw = rng.randint(1, 5, size=2)
+    height, width = kh + rng.randint(0, 6), kw + rng.randint(0, 6)
+    channels, filters = rng.randint(1, 4), rng.randint(1, 4)
+    stride = tuple(int(s) for s in rng.randint(1, 4, size=2))
+    padding = ["valid", "same"][rng.randint(2)]
+    X = rng.standard_normal((rng.randint(1, 4), height, width, channels))
+    return X, (int(kh), int(kw)), stride, padding, int(filters)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_algorithms_agree(seed):
+    X, kernel, stride, padding, filters = random_case(seed)
+    results = []
+    for algorithm in ALGORITHMS:
+        layer = Conv2D(filters, kernel, stride, padding, algorithm=algorithm)
+        layer.build(X.shape[1:])
+        layer.initialize(np.random.RandomState(0), np.float64, "he")
+        layer.bias = np.random.RandomState(2).standard_normal(filters)
+        out = layer.forward(X, training=True)
+        grad_out = np.random.RandomState(1).standard_normal(out.shape)
+        grad_X = layer.backward(grad_out)
+        results.append((out, grad_X, layer.grad_weights, layer.grad_bias))
+    reference = results[0]
+    for result in results[1:]:
+        for got, expected in zip(result, reference):
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_matches_naive_loops(algorithm):
+    """The definition, written as plain loops, on one strided 'valid' case."""
+    rng = np.random.RandomState(0)
+    x = rng.standard_normal((2, 7, 6, 3))
+    weights = rng.standard_normal((3, 2, 3, 4))
+    bias = rng.standard_normal(4)
+    stride = (2, 1)
+    forward, _ = CONV_ALGORITHMS[algorithm]
+    out, _ = forward(x, weights, bias, stride, keep=False)
+    out_h, out_w = output_length(7, 3, 2), output_length(6, 2, 1)
+    expected = np.empty((2, out_h, out_w, 4))
+    for s in range(2):
+        for p in range(out_h):
+            for q in range(out_w):
+                patch = x[s, 2 * p : 2 * p + 3, q : q + 2, :]
+                for f in range(4):
+                    expected[s, p, q, f] = np.sum(patch * weights[..., f]) + bias[f]
+    np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, expected",
+    [(8, 3, 1, (1, 1)), (8, 4, 1, (1, 2)), (7, 3, 2, (1, 1)), (1, 3, 1, (1, 1)), (5, 1, 1, (0, 0))],
+)
+def test_same_padding(size, kernel, stride, expected):
+    assert padding_amounts(size, kernel, stride, "same") == expected
+    padded = size + sum(expected)
+    assert output_length(padded, kernel, stride) == -(-size // stride)
+    assert padding_amounts(size, kernel, stride, "valid") == (0, 0)
+
+
+def test_window_view_is_a_view():
+    x = np.arange(2 * 5 * 5 * 2, dtype=float).reshape(2, 5, 5, 2)
+    view = window_view(x, (3, 3), (2, 2))
+    assert view.shape == (2, 2, 2, 3, 3, 2)
+    assert np.shares_memory(view, x)
+    np.testing.assert_array_equal(view[1, 1, 0], x[1, 2:5, 0:3])
+
+
+def test_resolve_algorithm():
+    assert resolve_algorithm("auto") in CONV_ALGORITHMS
+    with pytest.raises(ValueError, match="conv_algorithm"):
+        resolve_algorithm("winograd")
+
+
+def test_float32_agrees_with_float64():
+    X, kernel, stride, padding, filters = random_case(3)
+    outs = []
+    for dtype in (np.float64, np.float32):
+        layer = Conv2D(filters, kernel, stride, padding)
+        layer.build(X.shape[1:])
+        layer.initialize(np.random.RandomState(0), dtype, "he")
+        out = layer.forward(X.astype(dtype))
+        assert out.dtype == dtype
+        outs.append(out)
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)

@@ -1,0 +1,160 @@
+"""Every layer's backward pass against central finite differences, in float64."""
+
+import numpy as np
+import pytest
+from gradcheck import check_layer_gradients, numerical_gradient
+
+from skcnn._conv import CONV_ALGORITHMS
+from skcnn._layers import (
+    Conv2D,
+    Dense,
+    Flatten,
+    MaxPool2D,
+    ReLU,
+    SoftmaxCrossEntropy,
+    log_softmax,
+)
+
+
+def built(layer, input_shape, seed=0):
+    layer.build(input_shape)
+    layer.initialize(np.random.RandomState(seed), np.float64, "he")
+    return layer
+
+
+@pytest.mark.parametrize("algorithm", sorted(CONV_ALGORITHMS))
+@pytest.mark.parametrize(
+    "kernel, stride, padding",
+    [
+        ((3, 3), (1, 1), "same"),
+        ((3, 2), (2, 1), "valid"),
+        ((2, 2), (2, 3), "same"),
+        ((1, 3), (1, 1), "valid"),
+    ],
+)
+def test_conv_gradients(algorithm, kernel, stride, padding):
+    rng = np.random.RandomState(0)
+    layer = built(Conv2D(3, kernel, stride, padding, algorithm=algorithm), (5, 6, 2))
+    layer.bias = rng.standard_normal(3)
+    check_layer_gradients(layer, rng.standard_normal((2, 5, 6, 2)), rng)
+
+
+@pytest.mark.parametrize(
+    "pool, stride, padding",
+    [
+        ((2, 2), (2, 2), "valid"),
+        ((3, 3), (2, 2), "valid"),
+        ((2, 3), (1, 2), "same"),
+        ((2, 2), (2, 2), "same"),
+    ],
+)
+def test_maxpool_gradients(pool, stride, padding):
+    rng = np.random.RandomState(0)
+    layer = built(MaxPool2D(pool, stride, padding), (5, 7, 3))
+    # Distinct values: no ties, so the max is differentiable everywhere.
+    X = rng.permutation(2 * 5 * 7 * 3).reshape(2, 5, 7, 3) / 10.0
+    check_layer_gradients(layer, X, rng)
+
+
+def test_maxpool_ties_route_gradient_to_one_input():
+    layer = built(MaxPool2D((2, 2), (2, 2)), (2, 2, 1))
+    X = np.ones((1, 2, 2, 1))
+    layer.forward(X, training=True)
+    grad = layer.backward(np.full((1, 1, 1, 1), 5.0))
+    assert grad.sum() == 5.0
+    assert np.count_nonzero(grad) == 1
+    assert grad[0, 0, 0, 0] == 5.0  # the first maximum in raster order
+
+
+def test_maxpool_overlapping_windows_accumulate():
+    layer = built(MaxPool2D((1, 3), (1, 1)), (1, 5, 1))
+    X = np.array([0.0, 1.0, 9.0, 2.0, 3.0]).reshape(1, 1, 5, 1)
+    out = layer.forward(X, training=True)
+    np.testing.assert_array_equal(out.ravel(), [9.0, 9.0, 9.0])
+    grad = layer.backward(np.ones_like(out))
+    np.testing.assert_array_equal(grad.ravel(), [0, 0, 3, 0, 0])
+
+
+def test_maxpool_same_padding_never_picks_padding():
+    layer = built(MaxPool2D((2, 2), (2, 2), "same"), (1, 1, 1))
+    out = layer.forward(np.full((1, 1, 1, 1), -7.0))
+    assert out.ravel().tolist() == [-7.0]
+
+
+def test_relu_gradients():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((3, 4, 5, 2))
+    X[np.abs(X) < 1e-3] = 0.5  # keep away from the kink at 0
+    check_layer_gradients(built(ReLU(), X.shape[1:]), X, rng)
+
+
+def test_flatten_gradients():
+    rng = np.random.RandomState(0)
+    layer = built(Flatten(), (3, 4, 2))
+    assert layer.output_shape == (24,)
+    check_layer_gradients(layer, rng.standard_normal((2, 3, 4, 2)), rng)
+
+
+def test_dense_gradients():
+    rng = np.random.RandomState(0)
+    layer = built(Dense(4), (6,))
+    layer.bias = rng.standard_normal(4)
+    check_layer_gradients(layer, rng.standard_normal((3, 6)), rng)
+
+
+def test_softmax_cross_entropy_gradient():
+    rng = np.random.RandomState(0)
+    logits = rng.standard_normal((5, 4))
+    y = np.array([0, 3, 1, 1, 2])
+    loss_layer = SoftmaxCrossEntropy()
+    loss_layer.forward(logits, y)
+    grad = loss_layer.backward()
+    expected = numerical_gradient(lambda: float(loss_layer.forward(logits, y)), logits)
+    np.testing.assert_allclose(grad, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_softmax_cross_entropy_value():
+    logits = np.array([[2.0, 1.0, 0.1]])
+    expected = -np.log(np.exp(2.0) / np.exp([2.0, 1.0, 0.1]).sum())
+    assert SoftmaxCrossEntropy().forward(logits, np.array([0])) == pytest.approx(expected)
+
+
+def test_log_softmax_finite_for_extreme_logits():
+    logits = np.array([[1e30, -1e30, 0.0], [-1e4, -1e4, -1e4]])
+    out = log_softmax(logits)
+    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(np.exp(out).sum(axis=1), 1.0)
+
+
+def test_lean_forward_keeps_nothing():
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2, 6, 6, 1))
+    conv = built(Conv2D(2, (3, 3)), (6, 6, 1))
+    pool = built(MaxPool2D((2, 2), (2, 2)), (6, 6, 2))
+    pool.forward(conv.forward(X))
+    assert conv._saved is None and pool._argmax is None
+
+
+@pytest.mark.parametrize(
+    "layer, input_shape, match",
+    [
+        (Conv2D(2, (5, 5), padding="valid"), (3, 3, 1), "larger than the 3x3 input"),
+        (MaxPool2D((2, 2), (2, 2)), (1, 4, 1), "padding='same'"),
+        (Conv2D(2, (3, 3)), (10,), "flat input"),
+        (Dense(3), (2, 2, 1), "flat inputs"),
+    ],
+)
+def test_build_says_why_a_layer_does_not_fit(layer, input_shape, match):
+    with pytest.raises(ValueError, match=match):
+        layer.build(input_shape)
+
+
+def test_reprs():
+    assert repr(Conv2D(8, (3, 3))) == (
+        "Conv2D(filters=8, kernel_size=(3, 3), stride=(1, 1), padding='same')"
+    )
+    assert repr(MaxPool2D((2, 2), (2, 2))) == (
+        "MaxPool2D(pool_size=(2, 2), stride=(2, 2), padding='valid')"
+    )
+    assert repr(Dense(10)) == "Dense(units=10)"
+    assert repr(ReLU()) == "ReLU()" and repr(Flatten()) == "Flatten()"

@@ -1,0 +1,80 @@
+"""The composed network: whole-model gradients and the lean, batched prediction."""
+
+import numpy as np
+import pytest
+from gradcheck import numerical_gradient
+
+from skcnn import _network
+from skcnn._architecture import make_network, resolve_specs
+from skcnn._layers import SoftmaxCrossEntropy
+
+
+def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col"):
+    specs = [
+        ("conv", 3, 3, 1, "same"),
+        ("relu",),
+        ("maxpool", 2, 2, "valid"),
+        ("conv", 2, (2, 3), (1, 2), "valid"),
+        ("relu",),
+        ("dense", 4),
+        ("relu",),
+    ]
+    resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
+    network = make_network(resolved, input_shape, algorithm)
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    for layer in network.layers:
+        if layer.params:
+            layer.bias = np.random.RandomState(1).uniform(0.1, 0.5, layer.bias.shape)
+    return network
+
+
+@pytest.mark.parametrize("algorithm", ["im2col", "scipy"])
+def test_whole_network_gradient(algorithm):
+    rng = np.random.RandomState(0)
+    network = small_network(algorithm=algorithm)
+    X = rng.standard_normal((4, 6, 6, 2))
+    y = np.array([0, 2, 1, 2])
+    loss_layer = SoftmaxCrossEntropy()
+
+    def loss():
+        return float(loss_layer.forward(network.forward(X), y))
+
+    loss_layer.forward(network.forward(X, training=True), y)
+    network.backward(loss_layer.backward())
+    assert len(network.grads) == len(network.params) == 8
+    for param, grad in zip(network.params, network.grads):
+        np.testing.assert_allclose(grad, numerical_gradient(loss, param), rtol=1e-5, atol=1e-8)
+
+
+def test_predict_in_batches_equals_one_pass(monkeypatch):
+    network = small_network()
+    X = np.random.RandomState(0).standard_normal((50, 6, 6, 2))
+    expected = network.forward(X)
+    itemsize = X.dtype.itemsize
+    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
+    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * 7)
+    assert network.predict_batch_size(itemsize) == 7
+    np.testing.assert_allclose(network.predict(X), expected, rtol=0, atol=1e-12)
+
+
+def test_repr_draws_layers_and_shapes():
+    text = repr(small_network())
+    assert "input" in text and "6x6x2" in text
+    assert "Conv2D" in text and "MaxPool2D" in text and "Dense(units=3)" in text
+    assert "3x3x3" in text  # after the first pooling
+
+
+def test_first_layer_skips_input_gradient():
+    network = small_network()
+    X = np.random.RandomState(0).standard_normal((2, 6, 6, 2))
+    calls = []
+    first = network.layers[0]
+    original = first.backward
+
+    def spy(grad_out, need_input_grad=True):
+        calls.append(need_input_grad)
+        return original(grad_out, need_input_grad)
+
+    first.backward = spy
+    network.backward(np.ones_like(network.forward(X, training=True)))
+    assert calls == [False]
