@@ -150,11 +150,11 @@ def _as_int_tuple(value, name):
 
 
 BLOCK_DEFAULTS = {
-    "filters": (16, 32),
+    "filters": (32, 64),
     "kernel_size": 3,
     "pool_size": 2,
     "pool_stride": None,
-    "hidden_layer_sizes": (64,),
+    "hidden_layer_sizes": (128,),
 }
 
 

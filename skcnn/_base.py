@@ -183,7 +183,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
-            return min(200, n_samples)
+            return min(32, n_samples)
         if self.batch_size > n_samples:
             warnings.warn(
                 f"batch_size={self.batch_size} is larger than the {n_samples} samples; "
