@@ -86,12 +86,30 @@ def window_slice(offset, n_out, stride):
 # --- im2col + matrix multiplication -----------------------------------------
 
 
+def im2col(x_pad, window, stride):
+    """Every window of ``x_pad`` as one row of a matrix.
+
+    Returns an ndarray of shape ``(n * out_height * out_width, window_height
+    * window_width * channels)``: one row per output position, one column per
+    ``(i, j, c)`` of the window.
+    """
+    windows = window_view(x_pad, window, stride)
+    n, out_h, out_w, kh, kw, channels = windows.shape
+    if channels > 1:
+        return windows.reshape(n * out_h * out_w, kh * kw * channels)
+    # One channel: copying kh * kw shifted images beats copying the 6-D view (3x).
+    cols = np.empty(windows.shape, dtype=x_pad.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, :, i, j] = windows[:, :, :, i, j]
+    return cols.reshape(n * out_h * out_w, kh * kw)
+
+
 def im2col_forward(x_pad, weights, bias, stride, keep):
     kh, kw, channels, filters = weights.shape
-    windows = window_view(x_pad, (kh, kw), stride)
-    n, out_h, out_w = windows.shape[:3]
-    # One row per output position, one column per (i, j, c) of the window.
-    cols = windows.reshape(n * out_h * out_w, kh * kw * channels)
+    cols = im2col(x_pad, (kh, kw), stride)
+    n = len(x_pad)
+    out_h, out_w = (output_length(x_pad.shape[1 + a], weights.shape[a], stride[a]) for a in (0, 1))
     out = cols @ weights.reshape(-1, filters)
     out += bias
     return out.reshape(n, out_h, out_w, filters), (cols if keep else None)
@@ -105,17 +123,19 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
     grad_bias = grad_rows.sum(axis=0)
     if not need_input_grad:
         return None, grad_weights, grad_bias
-    # dL/dcols = dL/dout . W^T, then every window scatters back where it came from.
+    # dL/dx_pad[p*s + (i, j)] += dL/dout[p] . W[i, j]^T, one matrix product per
+    # kernel offset (i, j): cheaper than scattering a (rows, kh*kw*C) matrix back.
     n, out_h, out_w = grad_out.shape[:3]
-    grad_cols = (grad_rows @ weights.reshape(-1, filters).T).reshape(
-        n, out_h, out_w, kh, kw, channels
-    )
     grad_x_pad = np.zeros(x_pad_shape, dtype=grad_out.dtype)
+    product = np.empty((len(grad_rows), channels), dtype=grad_out.dtype)
     sh, sw = stride
     for i in range(kh):
         rows = window_slice(i, out_h, sh)
         for j in range(kw):
-            grad_x_pad[:, rows, window_slice(j, out_w, sw), :] += grad_cols[:, :, :, i, j, :]
+            np.matmul(grad_rows, weights[i, j].T, out=product)
+            grad_x_pad[:, rows, window_slice(j, out_w, sw), :] += product.reshape(
+                n, out_h, out_w, channels
+            )
     return grad_x_pad, grad_weights, grad_bias
 
 

@@ -216,8 +216,6 @@ class MaxPool2D(_SpatialMixin, Layer):
             input_shape, self.pool_size, self.stride, self.padding, "pooling window"
         )
         self.output_shape = (out_h, out_w, input_shape[2])
-        n_positions = self.pool_size[0] * self.pool_size[1]
-        self._argmax_dtype = np.min_scalar_type(n_positions - 1)
         return self.output_shape
 
     def _offsets(self):
@@ -229,31 +227,37 @@ class MaxPool2D(_SpatialMixin, Layer):
 
     def forward(self, X, training=False):
         x_pad = self._pad(X, value=-np.inf)
-        offsets = self._offsets()
-        _, rows, cols = next(offsets)
-        out = x_pad[:, rows, cols].copy()
-        argmax = np.zeros(out.shape, dtype=self._argmax_dtype) if training else None
-        for k, rows, cols in offsets:
-            candidate = x_pad[:, rows, cols]
-            if training:
-                # Strictly greater: on ties the first position keeps the gradient.
-                np.copyto(argmax, k, where=candidate > out)
-            np.maximum(out, candidate, out=out)
-        self._argmax = argmax
+        windows = [x_pad[:, rows, cols] for _, rows, cols in self._offsets()]
+        out = windows[0].copy() if len(windows) == 1 else np.maximum(windows[0], windows[1])
+        for window in windows[2:]:
+            np.maximum(out, window, out=out)
+        # The backward pass finds the maxima again: cheaper than tracking them here.
+        self._x_pad, self._out = (x_pad, out) if training else (None, None)
         return out
 
     def backward(self, grad_out, need_input_grad=True):
         if not need_input_grad:
             return None
-        grad_x_pad = np.zeros((len(grad_out), *self._padded_shape), dtype=grad_out.dtype)
+        x_pad, out = self._x_pad, self._out
+        grad_x_pad = np.zeros_like(x_pad)
         tiled = self.stride == self.pool_size  # every input in at most one window
-        for k, rows, cols in self._offsets():
-            # dL/dx = dL/dout where x was the window's maximum, 0 elsewhere
-            if tiled:
-                np.multiply(grad_out, self._argmax == k, out=grad_x_pad[:, rows, cols])
+        offsets = list(self._offsets())
+        taken = None
+        for k, rows, cols in offsets:
+            # dL/dx = dL/dout at the window's maximum, 0 elsewhere; on ties the
+            # first maximum in raster order takes it all.
+            is_max = x_pad[:, rows, cols] == out
+            if taken is None:
+                taken = is_max
             else:
-                grad_x_pad[:, rows, cols] += np.where(self._argmax == k, grad_out, 0)
-        self._argmax = None
+                np.greater(is_max, taken, out=is_max)  # a maximum not taken before
+                if k < len(offsets) - 1:
+                    taken |= is_max
+            if tiled:
+                np.multiply(grad_out, is_max, out=grad_x_pad[:, rows, cols])
+            else:
+                grad_x_pad[:, rows, cols] += grad_out * is_max
+        self._x_pad = self._out = None
         return self._crop(grad_x_pad)
 
     def __repr__(self):

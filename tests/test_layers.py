@@ -132,7 +132,7 @@ def test_lean_forward_keeps_nothing():
     conv = built(Conv2D(2, (3, 3)), (6, 6, 1))
     pool = built(MaxPool2D((2, 2), (2, 2)), (6, 6, 2))
     pool.forward(conv.forward(X))
-    assert conv._saved is None and pool._argmax is None
+    assert conv._saved is None and pool._x_pad is None
 
 
 @pytest.mark.parametrize(

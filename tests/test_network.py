@@ -6,7 +6,8 @@ from gradcheck import numerical_gradient
 
 from skcnn import _network
 from skcnn._architecture import make_network, resolve_specs
-from skcnn._layers import SoftmaxCrossEntropy
+from skcnn._layers import MaxPool2D, ReLU, SoftmaxCrossEntropy
+from skcnn._network import Network
 
 
 def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col"):
@@ -78,3 +79,24 @@ def test_first_layer_skips_input_gradient():
     first.backward = spy
     network.backward(np.ones_like(network.forward(X, training=True)))
     assert calls == [False]
+
+
+def test_relu_moves_after_pooling_with_the_same_results():
+    specs = [("conv", 3, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "same"), ("dense", 4)]
+    resolved, _ = resolve_specs(specs, [None] * 4, (5, 5, 1), 2)
+    network = make_network(resolved, (5, 5, 1))
+    kinds = [type(layer).__name__ for layer in network.layers]
+    assert kinds[:3] == ["Conv2D", "MaxPool2D", "ReLU"]
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    literal = Network(
+        [network.layers[0], ReLU(), MaxPool2D((2, 2), (2, 2), "same"), *network.layers[3:]]
+    )
+    literal.build((5, 5, 1))
+    X = np.random.RandomState(1).standard_normal((6, 5, 5, 1))
+    np.testing.assert_array_equal(network.forward(X), literal.forward(X))
+    grads = []
+    for net in (network, literal):
+        net.backward(np.ones_like(net.forward(X, training=True)))
+        grads.append([g.copy() for g in net.grads])
+    for moved, kept in zip(*grads):
+        np.testing.assert_array_equal(moved, kept)

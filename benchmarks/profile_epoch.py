@@ -1,0 +1,77 @@
+"""Where one training epoch of the reference network spends its time, per layer.
+
+    python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64]
+
+Times every layer's forward and backward pass, the loss and the optimizer
+over whole epochs of Fashion-MNIST (random images of the same shape when the
+data is not installed) and prints a table, slowest first.
+"""
+
+import argparse
+import time
+from collections import defaultdict
+
+import numpy as np
+from reference import reference_classifier, training_images
+
+from skcnn._layers import SoftmaxCrossEntropy
+
+
+def timed(method, totals, key):
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        result = method(*args, **kwargs)
+        totals[key] += time.perf_counter() - start
+        return result
+
+    return wrapper
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=60000)
+    parser.add_argument("--batch-size", type=int, default=64)
+    args = parser.parse_args()
+
+    X, y = training_images(args.n_samples)
+    clf = reference_classifier(batch_size=args.batch_size, max_iter=1)
+    totals = defaultdict(float)
+
+    # Fit on a few samples to build the network, then time an epoch of the real loop.
+    clf.fit(X[:64], y[:64])
+    network = clf.network_
+    for index, layer in enumerate(network.layers):
+        name = f"{index:2d} {layer}"
+        layer.forward = timed(layer.forward, totals, (name, "forward"))
+        layer.backward = timed(layer.backward, totals, (name, "backward"))
+    optimizer = clf._make_optimizer(network.params)
+    optimizer.update = timed(optimizer.update, totals, ("optimizer", "update"))
+    loss = SoftmaxCrossEntropy()
+    loss.forward = timed(loss.forward, totals, ("loss", "forward"))
+    loss.backward = timed(loss.backward, totals, ("loss", "backward"))
+
+    X = X.reshape(len(X), 28, 28, 1)
+    rng = np.random.RandomState(0)
+    order = rng.permutation(len(X))
+    start = time.perf_counter()
+    for begin in range(0, len(X), args.batch_size):
+        index = order[begin : begin + args.batch_size]
+        batch_start = time.perf_counter()
+        X_batch, y_batch = X[index], y[index]
+        totals[("batch", "gather")] += time.perf_counter() - batch_start
+        loss.forward(network.forward(X_batch, training=True), y_batch)
+        network.backward(loss.backward())
+        optimizer.update(network.params, network.grads)
+    elapsed = time.perf_counter() - start
+
+    print(
+        f"One epoch of {len(X)} images, batch {args.batch_size}: {elapsed:.2f} s, "
+        f"{len(X) / elapsed:.0f} images/s"
+    )
+    print(f"{'where':<72}{'pass':<10}{'seconds':>9}{'share':>8}")
+    for (name, kind), seconds in sorted(totals.items(), key=lambda item: -item[1]):
+        print(f"{name:<72}{kind:<10}{seconds:9.3f}{seconds / elapsed:8.1%}")
+
+
+if __name__ == "__main__":
+    main()
