@@ -239,6 +239,38 @@ class MaxPool2D(_SpatialMixin, Layer):
         if not need_input_grad:
             return None
         x_pad, out = self._x_pad, self._out
+        self._x_pad = self._out = None
+        if self.stride == self.pool_size:
+            return self._crop(self._tiled_backward(grad_out, x_pad, out))
+        return self._crop(self._general_backward(grad_out, x_pad, out))
+
+    def _tiled_backward(self, grad_out, x_pad, out):
+        """Non-overlapping windows: whole-array operations on a 6-D view of them."""
+        (ph, pw), (out_h, out_w) = self.pool_size, self.output_shape[:2]
+        n, channels = len(x_pad), x_pad.shape[3]
+        grad_x_pad = np.empty_like(x_pad)
+        covered_h, covered_w = out_h * ph, out_w * pw
+        if (covered_h, covered_w) != x_pad.shape[1:3]:  # rows or columns no window sees
+            grad_x_pad[:, covered_h:] = 0
+            grad_x_pad[:, :covered_h, covered_w:] = 0
+        shape = (n, out_h, ph, out_w, pw, channels)
+        # Window positions first: (ph, pw, n, out_h, out_w, channels) views.
+        windows = x_pad[:, :covered_h, :covered_w].reshape(shape).transpose(2, 4, 0, 1, 3, 5)
+        is_max = np.equal(windows, out, out=np.empty(windows.shape, dtype=bool))
+        if np.count_nonzero(is_max) != out.size:
+            # Ties (common: flat image backgrounds): keep the first in raster order.
+            positions = is_max.reshape(ph * pw, *out.shape)
+            seen = positions[0].copy()
+            for k in range(1, ph * pw):
+                np.greater(positions[k], seen, out=positions[k])  # a maximum not seen before
+                seen |= positions[k]
+        # dL/dx = dL/dout at the window's maximum, 0 elsewhere
+        grad_windows = grad_x_pad[:, :covered_h, :covered_w].reshape(shape)
+        np.multiply(grad_out, is_max, out=grad_windows.transpose(2, 4, 0, 1, 3, 5))
+        return grad_x_pad
+
+    def _general_backward(self, grad_out, x_pad, out):
+        """Any windows: one pass per window position, accumulating overlaps."""
         grad_x_pad = np.zeros_like(x_pad)
         tiled = self.stride == self.pool_size  # every input in at most one window
         offsets = list(self._offsets())
@@ -257,8 +289,7 @@ class MaxPool2D(_SpatialMixin, Layer):
                 np.multiply(grad_out, is_max, out=grad_x_pad[:, rows, cols])
             else:
                 grad_x_pad[:, rows, cols] += grad_out * is_max
-        self._x_pad = self._out = None
-        return self._crop(grad_x_pad)
+        return grad_x_pad
 
     def __repr__(self):
         return (

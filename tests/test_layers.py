@@ -158,3 +158,28 @@ def test_reprs():
     )
     assert repr(Dense(10)) == "Dense(units=10)"
     assert repr(ReLU()) == "ReLU()" and repr(Flatten()) == "Flatten()"
+
+
+@pytest.mark.parametrize("input_shape", [(6, 8, 2), (5, 7, 3)])
+def test_maxpool_tiled_path_matches_general_path(input_shape):
+    rng = np.random.RandomState(0)
+    layer = built(MaxPool2D((2, 2), (2, 2), "valid"), input_shape)
+    X = rng.standard_normal((3, *input_shape))
+    out = layer.forward(X)
+    grad_out = rng.standard_normal(out.shape)
+    tiled = layer._tiled_backward(grad_out, X, out)
+    assert tiled is not None
+    np.testing.assert_array_equal(tiled, layer._general_backward(grad_out, X, out))
+
+
+@pytest.mark.parametrize("pool", [(2, 2), (3, 2)])
+def test_maxpool_ties_same_on_both_paths(pool):
+    layer = built(MaxPool2D(pool, pool), (6, 6, 2))
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 3, size=(4, 6, 6, 2)).astype(float)  # many ties
+    out = layer.forward(X)
+    grad_out = rng.standard_normal(out.shape)
+    tiled = layer._tiled_backward(grad_out, X, out)
+    np.testing.assert_array_equal(tiled, layer._general_backward(grad_out, X, out))
+    # Every window passes its gradient to exactly one input.
+    assert np.count_nonzero(tiled) == np.count_nonzero(grad_out)
