@@ -105,11 +105,12 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         Uniform initialization of the weights, scaled for ReLU (He) or by
         fan-in and fan-out (Glorot). Biases start at zero.
 
-    conv_algorithm : {"auto", "im2col", "scipy", "fft"}, default="auto"
+    conv_algorithm : {"auto", "im2col", "fft", "scipy"}, default="auto"
         How convolutions are computed: ``"im2col"`` as one matrix product
-        (BLAS), ``"scipy"`` and ``"fft"`` with :func:`scipy.signal.correlate`
-        (direct and FFT). All give the same result; ``"auto"`` picks the
-        fastest for the layer.
+        (BLAS), ``"fft"`` by multiplying spectra (fast for large kernels),
+        ``"scipy"`` with :func:`scipy.signal.correlate` (the slow reference).
+        All agree to rounding; ``"auto"`` picks ``"im2col"`` or ``"fft"``
+        per layer from a cost model of its shape, the same choice every run.
 
     dtype : {"float32", "float64"}, default="float32"
         Floating-point type of the weights and computations.

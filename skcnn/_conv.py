@@ -21,12 +21,15 @@ An algorithm is a pair of functions registered in :data:`CONV_ALGORITHMS`:
     never needs it).
 
 ``"im2col"`` lays every receptive field out as a row of a matrix and does
-one matrix multiplication (BLAS); ``"scipy"`` and ``"fft"`` are references
-built on :func:`scipy.signal.correlate` with the direct and the FFT method.
+one matrix multiplication (BLAS); ``"fft"`` multiplies the spectra of the
+whole batch, one small matrix product per frequency, and wins for large
+kernels; ``"scipy"`` is the reference, :func:`scipy.signal.correlate` with the
+direct method, one call per sample and filter.
 """
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
+from scipy import fft as sp_fft
 from scipy import signal
 
 PADDING_MODES = ("valid", "same")
@@ -142,7 +145,7 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
 # --- scipy.signal references -------------------------------------------------
 
 
-def _scipy_forward(x_pad, weights, bias, stride, keep, method):
+def scipy_forward(x_pad, weights, bias, stride, keep):
     kh, kw, channels, filters = weights.shape
     n, height, width, _ = x_pad.shape
     sh, sw = stride
@@ -151,7 +154,7 @@ def _scipy_forward(x_pad, weights, bias, stride, keep, method):
     for s in range(n):
         for f in range(filters):
             # A kernel spanning all channels: the 'valid' result has depth 1.
-            full = signal.correlate(x_pad[s], weights[..., f], mode="valid", method=method)
+            full = signal.correlate(x_pad[s], weights[..., f], mode="valid", method="direct")
             out[s, :, :, f] = full[::sh, ::sw, 0] + bias[f]
     return out, (x_pad if keep else None)
 
@@ -167,7 +170,7 @@ def _dilate(grad_out, stride):
     return dilated
 
 
-def _scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad, method):
+def scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad):
     kh, kw, channels, filters = weights.shape
     dilated = _dilate(grad_out, stride)
     d_h, d_w = dilated.shape[1:3]
@@ -177,36 +180,62 @@ def _scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_gr
         for f in range(filters):
             g = dilated[s, :, :, f, np.newaxis]
             # dL/dW[i, j, c] = sum_pq x_pad[p + i, q + j, c] * g[p, q]
-            grad_weights[..., f] += signal.correlate(x_pad[s], g, mode="valid", method=method)[
+            grad_weights[..., f] += signal.correlate(x_pad[s], g, mode="valid", method="direct")[
                 :kh, :kw
             ]
             if need_input_grad:
                 # dL/dx_pad = full convolution of g with W
                 grad_x_pad[s, : d_h + kh - 1, : d_w + kw - 1] += signal.convolve(
-                    g, weights[..., f], mode="full", method=method
+                    g, weights[..., f], mode="full", method="direct"
                 )
     grad_bias = grad_out.sum(axis=(0, 1, 2))
     return grad_x_pad, grad_weights, grad_bias
 
 
-def scipy_forward(x_pad, weights, bias, stride, keep):
-    return _scipy_forward(x_pad, weights, bias, stride, keep, method="direct")
+# --- FFT: the whole batch in the frequency domain ----------------------------
 
 
-def scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad):
-    return _scipy_backward(
-        grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad, method="direct"
-    )
+def _fft_shape(x_pad_shape):
+    """FFT sizes of the spatial axes: at least the input, so nothing wraps around."""
+    return tuple(sp_fft.next_fast_len(int(n), real=True) for n in x_pad_shape[1:3])
 
 
 def fft_forward(x_pad, weights, bias, stride, keep):
-    return _scipy_forward(x_pad, weights, bias, stride, keep, method="fft")
+    kh, kw, channels, filters = weights.shape
+    n, height, width, _ = x_pad.shape
+    size = _fft_shape(x_pad.shape)
+    # Spectra with the frequencies first, so that every frequency is one
+    # (n, C) @ (C, F) product: (freq_h, freq_w, n, C) and (freq_h, freq_w, C, F).
+    x_spec = sp_fft.rfft2(x_pad, s=size, axes=(1, 2)).transpose(1, 2, 0, 3).copy()
+    w_spec = sp_fft.rfft2(weights, s=size, axes=(0, 1))
+    # Correlation with w is multiplication by conj(W): no wrap-around for the
+    # 'valid' positions because the FFT is at least as long as the input.
+    out_spec = (x_spec @ w_spec.conj()).transpose(2, 0, 1, 3)
+    full = sp_fft.irfft2(out_spec, s=size, axes=(1, 2))
+    out = full[:, : height - kh + 1 : stride[0], : width - kw + 1 : stride[1]] + bias
+    return out.astype(x_pad.dtype, copy=False), ((x_spec, w_spec) if keep else None)
 
 
-def fft_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad):
-    return _scipy_backward(
-        grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad, method="fft"
-    )
+def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad):
+    kh, kw, channels, filters = weights.shape
+    x_spec, w_spec = saved
+    n, height, width, _ = x_pad_shape
+    size = _fft_shape(x_pad_shape)
+    # dL/dout on the stride-1 grid of 'valid' positions (zeros between strides).
+    grad_full = np.zeros((n, height - kh + 1, width - kw + 1, filters), dtype=grad_out.dtype)
+    grad_full[:, :: stride[0], :: stride[1]] = grad_out
+    g_spec = sp_fft.rfft2(grad_full, s=size, axes=(1, 2)).transpose(1, 2, 0, 3)
+    # dL/dW = correlation of x with dL/dout, summed over the batch: X^T conj(G)
+    grad_w_spec = x_spec.transpose(0, 1, 3, 2) @ g_spec.conj()
+    grad_weights = sp_fft.irfft2(grad_w_spec, s=size, axes=(0, 1))[:kh, :kw]
+    grad_weights = grad_weights.astype(weights.dtype, copy=False)
+    grad_bias = grad_out.sum(axis=(0, 1, 2))
+    if not need_input_grad:
+        return None, grad_weights, grad_bias
+    # dL/dx = convolution of dL/dout with w: G W^T
+    grad_x_spec = (g_spec @ w_spec.transpose(0, 1, 3, 2)).transpose(2, 0, 1, 3)
+    grad_x_pad = sp_fft.irfft2(grad_x_spec, s=size, axes=(1, 2))[:, :height, :width]
+    return grad_x_pad.astype(grad_out.dtype, copy=False), grad_weights, grad_bias
 
 
 CONV_ALGORITHMS = {
@@ -216,17 +245,68 @@ CONV_ALGORITHMS = {
 }
 
 
-def resolve_algorithm(algorithm):
-    """Name of the algorithm to run for ``algorithm`` (``"auto"`` resolved).
+# Cost model of "auto", in seconds per sample, fitted by least squares to
+# training steps (forward and backward) timed by benchmarks/calibrate_conv.py
+# on a 2-core AVX-512 machine, where it picks the faster for all 10 shapes.
+IM2COL_FLOP_RATE = 144e9  # FLOP/s of the im2col matrix products
+IM2COL_COPY_RATE = 1.7e9  # window elements/s copied into and added back from columns
+IM2COL_POSITION_RATE = 0.5e9  # (output position x (filters + window)) per second
+FFT_FLOP_RATE = 41e9  # real FLOP/s of the small per-frequency complex products
+FFT_POINT_RATE = 1.4e9  # "n log2 n" points per second of the spectra
 
-    ``"auto"`` picks ``"im2col"``: on the kernel sizes CNNs use (up to 7x7)
-    one BLAS matrix product beats per-filter ``scipy.signal`` calls by orders
-    of magnitude; ``benchmarks/`` measures it.
+
+def algorithm_costs(x_pad_shape, weights_shape, stride):
+    """Modelled seconds per sample of a training step with each fast algorithm.
+
+    Parameters
+    ----------
+    x_pad_shape : tuple of int (height, width, channels)
+        One padded input sample.
+    weights_shape : tuple of int (kernel_height, kernel_width, channels, filters)
+    stride : tuple of int (height, width)
+
+    Returns
+    -------
+    costs : dict
+        ``{"im2col": seconds, "fft": seconds}``.
     """
-    if algorithm == "auto":
-        return "im2col"
-    if algorithm not in CONV_ALGORITHMS:
+    height, width, _ = x_pad_shape
+    kh, kw, channels, filters = weights_shape
+    positions = output_length(height, kh, stride[0]) * output_length(width, kw, stride[1])
+    window = kh * kw
+    # im2col: three products (forward, dL/dW, dL/dx), column copies and scatters.
+    im2col = (
+        6 * positions * window * channels * filters / IM2COL_FLOP_RATE
+        + 3 * positions * window * channels / IM2COL_COPY_RATE
+        + positions * (filters + window) / IM2COL_POSITION_RATE
+    )
+    # fft: three complex products per frequency (8 real FLOPs a term), four spectra.
+    fh, fw = _fft_shape((1, height, width))
+    n_freq = fh * (fw // 2 + 1)
+    points = fh * fw * np.log2(max(fh * fw, 2))
+    fft = (
+        24 * n_freq * channels * filters / FFT_FLOP_RATE
+        + (2 * channels + 2 * filters) * points / FFT_POINT_RATE
+    )
+    return {"im2col": im2col, "fft": fft}
+
+
+def resolve_algorithm(algorithm, x_pad_shape=None, weights_shape=None, stride=(1, 1)):
+    """Name of the algorithm that runs for ``algorithm``.
+
+    ``"auto"`` picks the cheaper of ``"im2col"`` and ``"fft"`` by the cost
+    model of :func:`algorithm_costs` (a model, not a timing, so that the
+    choice, and with it every result, is the same run after run); without
+    shapes it picks ``"im2col"``. ``"fft"`` wins for large kernels, such as
+    7x7 and up on images of a few dozen pixels a side.
+    """
+    if algorithm not in ("auto", *CONV_ALGORITHMS):
         raise ValueError(
             f"conv_algorithm must be 'auto' or one of {sorted(CONV_ALGORITHMS)}; got {algorithm!r}."
         )
-    return algorithm
+    if algorithm != "auto":
+        return algorithm
+    if x_pad_shape is None:
+        return "im2col"
+    costs = algorithm_costs(x_pad_shape, weights_shape, stride)
+    return min(costs, key=costs.get)

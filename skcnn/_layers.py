@@ -135,7 +135,7 @@ class Conv2D(_SpatialMixin, Layer):
         self.stride = tuple(stride)
         self.padding = padding
         self.algorithm = algorithm
-        self._forward, self._backward = CONV_ALGORITHMS[resolve_algorithm(algorithm)]
+        resolve_algorithm(algorithm)  # a clear error for an unknown name, now
         self.weights = self.bias = None
         self.grad_weights = self.grad_bias = None
 
@@ -152,6 +152,11 @@ class Conv2D(_SpatialMixin, Layer):
             input_shape, self.kernel_size, self.stride, self.padding, "kernel"
         )
         self.output_shape = (out_h, out_w, self.filters)
+        weights_shape = (*self.kernel_size, input_shape[2], self.filters)
+        self.algorithm_ = resolve_algorithm(
+            self.algorithm, self._padded_shape, weights_shape, self.stride
+        )
+        self._forward, self._backward = CONV_ALGORITHMS[self.algorithm_]
         return self.output_shape
 
     def initialize(self, rng, dtype, init):
@@ -181,9 +186,13 @@ class Conv2D(_SpatialMixin, Layer):
         return None if grad_x_pad is None else self._crop(grad_x_pad)
 
     def __repr__(self):
+        # The algorithm shows once built, where it is not the usual im2col.
+        algorithm = getattr(self, "algorithm_", "im2col")
         return (
             f"Conv2D(filters={self.filters}, kernel_size={self.kernel_size}, "
-            f"stride={self.stride}, padding={self.padding!r})"
+            f"stride={self.stride}, padding={self.padding!r}"
+            + ("" if algorithm == "im2col" else f", algorithm={algorithm!r}")
+            + ")"
         )
 
 

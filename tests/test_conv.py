@@ -5,6 +5,7 @@ import pytest
 
 from skcnn._conv import (
     CONV_ALGORITHMS,
+    algorithm_costs,
     output_length,
     padding_amounts,
     resolve_algorithm,
@@ -87,9 +88,28 @@ def test_window_view_is_a_view():
 
 
 def test_resolve_algorithm():
-    assert resolve_algorithm("auto") in CONV_ALGORITHMS
+    assert resolve_algorithm("auto") == "im2col"
+    assert resolve_algorithm("scipy", (8, 8, 1), (3, 3, 1, 4)) == "scipy"
     with pytest.raises(ValueError, match="conv_algorithm"):
         resolve_algorithm("winograd")
+
+
+@pytest.mark.parametrize(
+    "x_shape, w_shape, expected",
+    [
+        ((13, 13, 32), (3, 3, 32, 64), "im2col"),
+        ((8, 8, 1), (3, 3, 1, 32), "im2col"),
+        ((64, 64, 16), (15, 15, 16, 16), "fft"),
+        ((32, 32, 16), (9, 9, 16, 32), "fft"),
+    ],
+)
+def test_auto_models_the_cost(x_shape, w_shape, expected):
+    assert resolve_algorithm("auto", x_shape, w_shape, (1, 1)) == expected
+    costs = algorithm_costs(x_shape, w_shape, (1, 1))
+    assert min(costs, key=costs.get) == expected
+    # Strides cut im2col's work, not the FFT's.
+    strided = algorithm_costs(x_shape, w_shape, (2, 2))
+    assert strided["im2col"] < costs["im2col"] and strided["fft"] == costs["fft"]
 
 
 def test_float32_agrees_with_float64():
