@@ -1,16 +1,19 @@
 """What every skcnn estimator shares: arguments, the network, the training loop."""
 
+import signal
+import threading
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
@@ -35,7 +38,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "layers": [None, "array-like"],
         "solver": [StrOptions({"adam", "sgd"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -47,6 +52,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         "shuffle": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
         "init": [StrOptions({"he", "glorot"})],
         "conv_algorithm": [StrOptions({"auto", *CONV_ALGORITHMS})],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -66,7 +74,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         hidden_layer_sizes,
         layers,
         solver,
+        learning_rate,
         learning_rate_init,
+        power_t,
         batch_size,
         max_iter,
         alpha,
@@ -78,6 +88,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         shuffle,
         tol,
         n_iter_no_change,
+        early_stopping,
+        validation_fraction,
+        warm_start,
         init,
         conv_algorithm,
         dtype,
@@ -93,7 +106,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.layers = layers
         self.solver = solver
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.alpha = alpha
@@ -105,6 +120,9 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         self.shuffle = shuffle
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
         self.init = init
         self.conv_algorithm = conv_algorithm
         self.dtype = dtype
@@ -114,8 +132,12 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
     # --- what subclasses provide ---------------------------------------------
 
     @abstractmethod
-    def _encode_y(self, y):
-        """Set the target attributes (``classes_``, ...) and return encoded ``y``."""
+    def _encode_y(self, y, classes=None, reset=True):
+        """Encode ``y`` for the loss; with ``reset``, set ``classes_`` (or the like)."""
+
+    @abstractmethod
+    def _score_from_scores(self, scores, y, sample_weight):
+        """What ``score`` gives, from output-layer scores and encoded ``y``."""
 
     @abstractmethod
     def _n_outputs(self):
@@ -156,30 +178,65 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
 
     def __getstate__(self):
         state = super().__getstate__()
-        state.pop("_network", None)  # rebuilt on demand from layers_ and coefs_
+        # Rebuilt on demand from layers_ and coefs_; a loaded model that goes on
+        # with partial_fit starts a new optimizer.
+        for name in ("_network", "_optimizer", "_random_state"):
+            state.pop(name, None)
         return state
 
     # --- training ------------------------------------------------------------
+    #
+    # fit / partial_fit -> _fit (data, network, state) -> _fit_loop (epochs,
+    # stopping, schedules) -> _run_epoch (batches) -> _train_step (one update).
 
-    def _fit(self, X, y):
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         specs, sources = self._check_architecture()
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True.")
         dtype = np.dtype(self.dtype)
-        X, y, input_shape = validate_fit_X_y(self, X, y, dtype=dtype)
-        y = self._encode_y(y)
-        resolved, network = self._build_network(input_shape, specs, sources)
-        batch_size = self._batch_size(len(X))
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, y, input_shape = validate_fit_X_y(self, X, y, dtype=dtype, reset=first_pass)
+        y = self._encode_y(y, classes=classes, reset=first_pass)
+        sample_weight = self._sample_weight(X, y, sample_weight, dtype)
 
-        rng = check_random_state(self.random_state)
-        network.initialize(rng, dtype, self.init)
-        self._train(network, X, y, batch_size, rng)
+        if first_pass:
+            resolved, network = self._build_network(input_shape, specs, sources)
+            self._random_state = check_random_state(self.random_state)
+            network.initialize(self._random_state, dtype, self.init)
+            self.input_shape_ = input_shape
+            self.layers_ = [tuple(spec) for spec in resolved]
+            self._set_weights(network)
+            self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
+            self.best_loss_ = np.inf
+            self.validation_scores_ = self.validation_loss_curve_ = None
+            self.best_validation_score_ = None
+            self._no_improvement_count = 0
+        network = self._get_network()
+        if not hasattr(self, "_random_state"):  # unpickled, then trained again
+            self._random_state = check_random_state(self.random_state)
+        if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
+            self._optimizer = self._make_optimizer(network.params)
 
-        self.input_shape_ = input_shape
-        self.layers_ = [tuple(spec) for spec in resolved]
+        try:
+            self._fit_loop(network, X, y, sample_weight, incremental)
+        except _DivergedError:
+            if first_pass:  # leave no model with non-finite weights behind
+                for name in ("coefs_", "intercepts_", "layers_", "_network", "_optimizer"):
+                    self.__dict__.pop(name, None)
+            raise
+        return self
+
+    def _set_weights(self, network):
         weighted = [layer for layer in network.layers if layer.params]
         self.coefs_ = [layer.weights for layer in weighted]
         self.intercepts_ = [layer.bias for layer in weighted]
         self._network = network
-        return self
+
+    def _sample_weight(self, X, y, sample_weight, dtype):
+        """Per-sample weights of the loss, or ``None`` for equal weights."""
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -189,7 +246,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
                 f"batch_size={self.batch_size} is larger than the {n_samples} samples; "
                 f"training uses batches of {n_samples}.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
         return min(self.batch_size, n_samples)
 
@@ -198,69 +255,174 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
             return Adam(params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return SGD(params, self.learning_rate_init, self.momentum, self.nesterovs_momentum)
 
-    def _train(self, network, X, y, batch_size, rng):
-        """Minibatch training, stopped when the loss stops improving by ``tol``."""
-        params = network.params
-        is_weight = [p.ndim > 1 for p in params]  # L2 penalizes weights, not biases
-        optimizer = self._make_optimizer(params)
-        loss_layer = self._make_loss()
-        n_samples = len(X)
-        self.loss_curve_, self.n_iter_, self.best_loss_ = [], 0, np.inf
-        no_improvement = 0
+    def _split_validation(self, X, y, sample_weight):
+        """Hold out ``validation_fraction`` of the data, stratified for classifiers."""
+        arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
+        stratify = y if is_classifier(self) else None
+        try:
+            parts = train_test_split(
+                *arrays,
+                test_size=self.validation_fraction,
+                random_state=self._random_state,
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping cannot hold out validation_fraction="
+                f"{self.validation_fraction} of {len(X)} samples: {exc} Use a larger "
+                f"validation_fraction or more data."
+            ) from None
+        train, val = parts[0::2], parts[1::2]
+        if len(val[0]) < 2:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves "
+                f"{len(val[0])} validation sample(s) of {len(X)}; early_stopping needs "
+                f"at least 2. Use a larger validation_fraction or more data."
+            )
+        if sample_weight is None:
+            train, val = (*train, None), (*val, None)
+        return train, val
 
-        for epoch in range(self.max_iter):
-            start = time.perf_counter()
-            order = rng.permutation(n_samples) if self.shuffle else np.arange(n_samples)
-            total_loss = 0.0
-            for batch in gen_batches(n_samples, batch_size):
-                index = order[batch]
-                scores = network.forward(X[index], training=True)
-                loss = float(loss_layer.forward(scores, y[index]))
-                network.backward(loss_layer.backward())
-                grads = network.grads
-                if self.alpha:
-                    # L = loss + alpha/2 * sum ||W||^2 / m ;  dL/dW += alpha W / m
-                    scale = self.alpha / len(index)
-                    for param, grad, weight in zip(params, grads, is_weight):
-                        if weight:
-                            loss += 0.5 * scale * float(np.vdot(param, param))
-                            grad += scale * param
-                if not np.isfinite(loss):
-                    raise ValueError(
-                        f"Training diverged in epoch {epoch + 1}: the loss is no longer "
-                        f"finite. Use a smaller learning_rate_init (now "
-                        f"{self.learning_rate_init}) or scale the inputs, for example "
-                        f"with StandardScaler."
+    def _fit_loop(self, network, X, y, sample_weight, incremental):
+        """Epochs until ``max_iter``, convergence, or Ctrl-C (one epoch for partial_fit)."""
+        early_stopping = self.early_stopping and not incremental
+        if early_stopping:
+            (X, y, sample_weight), validation = self._split_validation(X, y, sample_weight)
+            if self.validation_scores_ is None:
+                self.validation_scores_, self.validation_loss_curve_ = [], []
+                self.best_validation_score_ = -np.inf
+            best_params = [p.copy() for p in network.params]
+        batch_size = self._batch_size(len(X))
+        n_epochs = 1 if incremental else self.max_iter
+
+        with _InterruptFlag() as interrupt:
+            for _ in range(n_epochs):
+                start = time.perf_counter()
+                loss, n_seen = self._run_epoch(network, X, y, sample_weight, batch_size, interrupt)
+                if n_seen == 0:  # interrupted before the first batch of the epoch
+                    break
+                self.n_iter_ += 1
+                self.t_ += n_seen
+                self.loss_curve_.append(loss)
+                message = f"Epoch {self.n_iter_}: loss {loss:.5f}"
+                if early_stopping:
+                    score, val_loss = self._validation_scores(network, *validation)
+                    self.validation_scores_.append(score)
+                    self.validation_loss_curve_.append(val_loss)
+                    message += f", validation score {score:.5f}, validation loss {val_loss:.5f}"
+                    if score > self.best_validation_score_:
+                        best_params = [p.copy() for p in network.params]
+                improved = self._record_progress(early_stopping)
+                if self.verbose:
+                    print(f"{message}, {time.perf_counter() - start:.2f} s")
+                if self.learning_rate == "invscaling":
+                    # lr = learning_rate_init / t^power_t, t = samples seen
+                    self._optimizer.learning_rate = (
+                        self.learning_rate_init / (self.t_ + 1) ** self.power_t
                     )
-                optimizer.update(params, grads)
-                total_loss += loss * len(index)
+                if interrupt.raised:
+                    warnings.warn(
+                        f"Training interrupted (Ctrl-C) in epoch {self.n_iter_}: the "
+                        f"model keeps the weights of the last completed batch.",
+                        UserWarning,
+                        stacklevel=4,
+                    )
+                    break
+                if not improved and self._should_stop():
+                    break
+            else:
+                if not incremental:
+                    warnings.warn(
+                        f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                        f"and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=4,
+                    )
+        if early_stopping:  # the weights of the best validation score
+            for param, best in zip(network.params, best_params):
+                param[...] = best
 
-            epoch_loss = total_loss / n_samples
-            self.loss_curve_.append(epoch_loss)
-            self.n_iter_ += 1
+    def _record_progress(self, early_stopping):
+        """Count epochs without improvement by ``tol``, as MLPClassifier does."""
+        if early_stopping:
+            score = self.validation_scores_[-1]
+            improved = score >= self.best_validation_score_ + self.tol
+            self.best_validation_score_ = max(self.best_validation_score_, score)
+        else:
+            loss = self.loss_curve_[-1]
+            improved = loss <= self.best_loss_ - self.tol
+            self.best_loss_ = min(self.best_loss_, loss)
+        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
+        return improved
+
+    def _should_stop(self):
+        if self._no_improvement_count <= self.n_iter_no_change:
+            return False
+        what = "Validation score" if self.early_stopping else "Training loss"
+        if self.learning_rate == "adaptive" and self._optimizer.learning_rate > 1e-6:
+            self._optimizer.learning_rate /= 5
+            self._no_improvement_count = 0
             if self.verbose:
                 print(
-                    f"Epoch {self.n_iter_}/{self.max_iter}: loss {epoch_loss:.5f}, "
-                    f"{time.perf_counter() - start:.2f} s"
+                    f"{what} did not improve more than tol={self.tol} for "
+                    f"{self.n_iter_no_change + 1} consecutive epochs. Setting learning rate "
+                    f"to {self._optimizer.learning_rate:g}."
                 )
-            if epoch_loss > self.best_loss_ - self.tol:
-                no_improvement += 1
-            else:
-                no_improvement = 0
-            self.best_loss_ = min(self.best_loss_, epoch_loss)
-            if no_improvement >= self.n_iter_no_change:
-                if self.verbose:
-                    print(
-                        f"Training loss did not improve more than tol={self.tol} for "
-                        f"{self.n_iter_no_change} consecutive epochs. Stopping."
-                    )
-                return
-        warnings.warn(
-            f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
-            f"optimization hasn't converged yet.",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
+            return False
+        if self.verbose:
+            print(
+                f"{what} did not improve more than tol={self.tol} for "
+                f"{self.n_iter_no_change + 1} consecutive epochs. Stopping."
+            )
+        return True
+
+    def _run_epoch(self, network, X, y, sample_weight, batch_size, interrupt):
+        """One pass over the data in minibatches; return the mean loss and samples seen."""
+        n_samples = len(X)
+        order = self._random_state.permutation(n_samples) if self.shuffle else None
+        total_loss, total_weight, n_seen = 0.0, 0.0, 0
+        for batch in gen_batches(n_samples, batch_size):
+            index = batch if order is None else order[batch]
+            X_batch, y_batch = X[index], y[index]
+            weight = None if sample_weight is None else sample_weight[index]
+            batch_weight = len(y_batch) if weight is None else float(weight.sum())
+            if batch_weight > 0:  # a batch of zero weights teaches nothing
+                loss = self._train_step(network, X_batch, y_batch, weight)
+                total_loss += loss * batch_weight
+                total_weight += batch_weight
+            n_seen += len(y_batch)
+            if interrupt.raised:
+                break
+        return total_loss / max(total_weight, np.finfo(float).tiny), n_seen
+
+    def _train_step(self, network, X, y, sample_weight):
+        """Forward, backward and one optimizer update on a batch; return its loss."""
+        loss_layer = self._make_loss()
+        scores = network.forward(X, training=True)
+        loss = float(loss_layer.forward(scores, y, sample_weight))
+        network.backward(loss_layer.backward())
+        params, grads = network.params, network.grads
+        if self.alpha:
+            # L += alpha/2 * sum ||W||^2 / m ;  dL/dW += alpha W / m   (m: batch weight)
+            scale = self.alpha / (len(X) if sample_weight is None else sample_weight.sum())
+            for param, grad in zip(params, grads):
+                if param.ndim > 1:  # weights, not biases
+                    loss += 0.5 * scale * float(np.vdot(param, param))
+                    grad += scale * param
+        if not np.isfinite(loss):
+            raise _DivergedError(
+                f"Training diverged in epoch {self.n_iter_ + 1}: the loss is no longer "
+                f"finite. Use a smaller learning_rate_init (now {self.learning_rate_init}) "
+                f"or scale the inputs, for example with StandardScaler."
+            )
+        self._optimizer.update(params, grads)
+        return loss
+
+    def _validation_scores(self, network, X, y, sample_weight):
+        """Score (as ``score``) and mean loss of the held-out samples."""
+        scores = network.predict(X)
+        loss = float(self._make_loss().forward(scores, y, sample_weight))
+        return self._score_from_scores(scores, y, sample_weight), loss
 
     # --- prediction ----------------------------------------------------------
 
@@ -269,3 +431,31 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=np.dtype(self.coefs_[0].dtype))
         return network.predict(X)
+
+
+class _InterruptFlag:
+    """While training, Ctrl-C sets ``raised`` instead of stopping mid-batch.
+
+    Only the main thread can own the SIGINT handler; elsewhere (a thread of a
+    parallel search) Ctrl-C behaves as usual.
+    """
+
+    raised = False
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        self.raised = True
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+class _DivergedError(ValueError):
+    """The loss of a training step is no longer finite."""

@@ -2,6 +2,8 @@
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseCNN
@@ -65,8 +67,19 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.
 
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Schedule of the step size, for both solvers (``MLPClassifier``
+        applies it to ``"sgd"`` only). ``"invscaling"`` divides
+        ``learning_rate_init`` by ``t ** power_t`` after every epoch, ``t``
+        the samples seen; ``"adaptive"`` divides the step by 5 each time
+        ``n_iter_no_change + 1`` epochs pass without improvement, and stops
+        when it falls below 1e-6.
+
     learning_rate_init : float, default=0.001
         Step size of the optimizer.
+
+    power_t : float, default=0.5
+        Exponent of ``learning_rate="invscaling"``.
 
     batch_size : int or "auto", default="auto"
         Samples per minibatch; ``"auto"`` is ``min(32, n_samples)``, the usual
@@ -99,7 +112,24 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         ``tol`` for ``n_iter_no_change`` consecutive epochs.
 
     n_iter_no_change : int, default=10
-        Epochs without improvement before training stops.
+        Training stops after more than ``n_iter_no_change`` epochs without
+        improvement (as in ``MLPClassifier``).
+
+    early_stopping : bool, default=False
+        Hold out a stratified ``validation_fraction`` of the data, score it
+        after every epoch, stop when the score stops improving by ``tol``, and
+        keep the weights of the best score.
+
+    validation_fraction : float, default=0.1
+        Share of the data held out by ``early_stopping``.
+
+    warm_start : bool, default=False
+        Let ``fit`` go on from the fitted weights instead of starting anew.
+
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss: ``{label: weight}``, or
+        ``"balanced"`` for ``n_samples / (n_classes * count)``. Multiplies
+        ``sample_weight``.
 
     init : {"he", "glorot"}, default="he"
         Uniform initialization of the weights, scaled for ReLU (He) or by
@@ -150,11 +180,25 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
     n_iter_ : int
         Epochs run.
 
+    t_ : int
+        Training samples seen, over all epochs.
+
     loss_curve_ : list of float
         Mean training loss of every epoch.
 
     best_loss_ : float
         Lowest epoch loss.
+
+    validation_scores_ : list of float or None
+        Accuracy on the held-out samples after every epoch, with
+        ``early_stopping``; otherwise ``None``.
+
+    validation_loss_curve_ : list of float or None
+        Mean loss on the held-out samples after every epoch, with
+        ``early_stopping``; otherwise ``None``.
+
+    best_validation_score_ : float or None
+        Best of ``validation_scores_``, whose weights the model keeps.
 
     network_ : Network
         The engine's network (printing it draws the layers and shapes).
@@ -177,6 +221,11 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
     (1, 10)
     """
 
+    _parameter_constraints: dict = {
+        **BaseCNN._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
+
     def __init__(
         self,
         input_shape=None,
@@ -188,7 +237,9 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         hidden_layer_sizes=(128,),
         layers=None,
         solver="adam",
+        learning_rate="constant",
         learning_rate_init=0.001,
+        power_t=0.5,
         batch_size="auto",
         max_iter=200,
         alpha=0.0001,
@@ -200,6 +251,10 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         shuffle=True,
         tol=1e-4,
         n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        class_weight=None,
         init="he",
         conv_algorithm="auto",
         dtype="float32",
@@ -216,7 +271,9 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             hidden_layer_sizes=hidden_layer_sizes,
             layers=layers,
             solver=solver,
+            learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
+            power_t=power_t,
             batch_size=batch_size,
             max_iter=max_iter,
             alpha=alpha,
@@ -228,22 +285,47 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             shuffle=shuffle,
             tol=tol,
             n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
             init=init,
             conv_algorithm=conv_algorithm,
             dtype=dtype,
             random_state=random_state,
             verbose=verbose,
         )
+        self.class_weight = class_weight
 
-    def _encode_y(self, y):
+    def _encode_y(self, y, classes=None, reset=True):
         check_classification_targets(y)
-        self.classes_, y_encoded = np.unique(y, return_inverse=True)
-        if len(self.classes_) < 2:
+        if reset:
+            labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if len(labels) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 classes; got only one class: "
+                    f"{labels[0]}."
+                )
+            self.classes_ = labels
+        if not np.isin(y, self.classes_).all():
+            unknown = np.setdiff1d(y, self.classes_)
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in y; got "
-                f"only one class: {self.classes_[0]!r}."
+                f"y has labels {unknown.tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}; partial_fit and warm_start train on the "
+                f"classes of the first call."
             )
-        return y_encoded
+        return np.searchsorted(self.classes_, y)
+
+    def _sample_weight(self, X, y, sample_weight, dtype):
+        sample_weight = super()._sample_weight(X, y, sample_weight, dtype)
+        if self.class_weight is None:
+            return sample_weight
+        weights = compute_class_weight(
+            self.class_weight, classes=self.classes_, y=self.classes_[y]
+        )[y].astype(dtype)
+        return weights if sample_weight is None else weights * sample_weight
+
+    def _score_from_scores(self, scores, y, sample_weight):
+        return float(np.average(scores.argmax(axis=1) == y, weights=sample_weight))
 
     def _n_outputs(self):
         return len(self.classes_)
@@ -252,7 +334,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         return SoftmaxCrossEntropy()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -262,13 +344,43 @@ width) or (n_samples, height, width, channels)
             Training samples; see ``input_shape`` for how 2-D ``X`` is read.
         y : array-like of shape (n_samples,)
             Class labels (ints, strings, ...); at least two classes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample in the loss (and in the validation score of
+            ``early_stopping``).
 
         Returns
         -------
         self : CNNClassifier
             The fitted estimator.
         """
-        return self._fit(X, y)
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``X`` and ``y``, from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, height, \
+width) or (n_samples, height, width, channels)
+            Training samples, of the same shape at every call.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            Every class of the problem: required at the first call, since
+            one chunk of data need not hold them all; ignored later.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample in the loss.
+
+        Returns
+        -------
+        self : CNNClassifier
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "classes_")
+        if first_call and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     def predict_log_proba(self, X):
         """Log of the class probabilities.

@@ -406,21 +406,28 @@ class Dense(Layer):
 class SoftmaxCrossEntropy:
     """Softmax over the class scores fused with the cross-entropy loss.
 
-    ``forward(logits, y)`` returns the mean loss of the batch, with ``y`` the
-    class indices; ``backward()`` returns dL/dlogits = (softmax - onehot) / n,
-    which is what fusing the two buys: no division by tiny probabilities.
+    ``forward(logits, y, sample_weight=None)`` returns the (weighted) mean
+    loss of the batch, with ``y`` the class indices; ``backward()`` returns
+    dL/dlogits = w (softmax - onehot) / sum(w), which is what fusing the two
+    buys: no division by tiny probabilities.
     """
 
-    def forward(self, logits, y):
+    def forward(self, logits, y, sample_weight=None):
         log_proba = log_softmax(logits)
-        self._proba, self._y = np.exp(log_proba), y
-        return -log_proba[np.arange(len(y)), y].mean()
+        self._proba, self._y, self._weight = np.exp(log_proba), y, sample_weight
+        losses = -log_proba[np.arange(len(y)), y]
+        if sample_weight is None:
+            return losses.mean()
+        return np.dot(losses, sample_weight) / sample_weight.sum()
 
     def backward(self):
         grad = self._proba
         grad[np.arange(len(self._y)), self._y] -= 1
-        grad /= len(self._y)
-        self._proba = self._y = None
+        if self._weight is None:
+            grad /= len(self._y)
+        else:
+            grad *= (self._weight / self._weight.sum())[:, np.newaxis]
+        self._proba = self._y = self._weight = None
         return grad
 
     def __repr__(self):

@@ -24,7 +24,7 @@ channels)`` images. With 3-D or 4-D ``X``, ``input_shape`` may be left
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import check_array, check_consistent_length, validate_data
 
 
 def image_shape(input_shape, name="input_shape"):
@@ -84,13 +84,19 @@ def sample_shape(X_shape, input_shape):
     )
 
 
-def validate_fit_X_y(estimator, X, y, dtype, **y_kwargs):
-    """Check ``X`` and ``y`` for ``fit``; return images, ``y`` and the sample shape.
+def validate_fit_X_y(estimator, X, y, dtype, reset=True):
+    """Check ``X`` and ``y`` for training; return images, ``y`` and the sample shape.
 
-    Sets ``n_features_in_`` (features per flattened sample) and, for
-    DataFrames, ``feature_names_in_``.
+    With ``reset`` (a new fit) this sets ``n_features_in_`` (features per
+    flattened sample) and, for DataFrames, ``feature_names_in_``; without
+    (``partial_fit``, ``warm_start``), ``X`` must match the fitted shape.
     """
-    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype, **y_kwargs)
+    if not reset:
+        images = validate_predict_X(estimator, X, dtype)
+        y = validate_data(estimator, X="no_validation", y=y)
+        check_consistent_length(images, y)
+        return images, y, estimator.input_shape_
+    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype)
     if X.ndim > 2 and X.size == 0:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."

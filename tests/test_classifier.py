@@ -221,7 +221,7 @@ def test_verbose_prints_every_epoch(digits_small, capsys):
     X, y = digits_small
     quiet_fit(CNNClassifier(input_shape=(8, 8), **{**FAST, "verbose": True}), X, y)
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+    assert [line.split(":")[0] for line in lines] == ["Epoch 1", "Epoch 2", "Epoch 3"]
 
 
 def test_convergence_warning_and_early_stop(digits_small):
@@ -234,8 +234,9 @@ def test_convergence_warning_and_early_stop(digits_small):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         clf.fit(X, y)
-    # The first epoch improves on an infinite best loss; the next two do not.
-    assert clf.n_iter_ == 3
+    # As in MLPClassifier: the first epoch improves on an infinite best loss, and
+    # training stops once more than n_iter_no_change epochs have not.
+    assert clf.n_iter_ == 4
 
 
 def test_divergence_is_an_error_not_nan(digits_small):
@@ -287,7 +288,7 @@ def test_batch_size_larger_than_data_warns(digits_small):
 def test_bad_hyperparameters_fail_before_training(digits_small, monkeypatch, params, error, match):
     X, y = digits_small
     clf = CNNClassifier(**params)
-    monkeypatch.setattr(type(clf), "_train", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr(type(clf), "_fit_loop", lambda *a: pytest.fail("training started"))
     with pytest.raises(error, match=match):
         clf.fit(X, y)
 

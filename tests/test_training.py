@@ -1,0 +1,200 @@
+"""Training control: early stopping, schedules, partial_fit, warm_start, weights, Ctrl-C."""
+
+import signal
+import warnings
+
+import numpy as np
+import pytest
+import sklearn
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import recall_score
+from sklearn.model_selection import cross_validate
+
+from skcnn import CNNClassifier
+
+SMALL = dict(input_shape=(8, 8), filters=(4,), hidden_layer_sizes=(16,), random_state=0)
+
+
+def quiet(estimator, method, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return getattr(estimator, method)(*args, **kwargs)
+
+
+def params_of(clf):
+    return [p.copy() for p in clf.coefs_ + clf.intercepts_]
+
+
+def test_early_stopping_records_and_keeps_the_best_epoch(digits_small):
+    X, y = digits_small
+    clf = quiet(CNNClassifier(early_stopping=True, max_iter=15, **SMALL), "fit", X, y)
+    assert len(clf.validation_scores_) == len(clf.validation_loss_curve_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert all(np.isfinite(clf.validation_loss_curve_))
+    # A fit that ends at the best epoch keeps the same weights: the longer fit
+    # went back to them.
+    best_epoch = int(np.argmax(clf.validation_scores_)) + 1
+    short = quiet(CNNClassifier(early_stopping=True, max_iter=best_epoch, **SMALL), "fit", X, y)
+    for kept, best in zip(params_of(clf), params_of(short)):
+        np.testing.assert_array_equal(kept, best)
+
+
+def test_early_stopping_stops_when_validation_stalls(digits_small):
+    X, y = digits_small
+    clf = CNNClassifier(early_stopping=True, tol=1.0, n_iter_no_change=2, max_iter=50, **SMALL)
+    clf.fit(X, y)
+    assert clf.n_iter_ == 4  # no epoch raises the accuracy by 1.0
+
+
+def test_early_stopping_needs_a_validation_set(digits_small):
+    X, y = digits_small
+    with pytest.raises(ValueError, match="early_stopping cannot hold out"):
+        CNNClassifier(early_stopping=True, validation_fraction=0.01, **SMALL).fit(X[:50], y[:50])
+
+
+def test_no_early_stopping_leaves_validation_attributes_none(digits_small):
+    X, y = digits_small
+    clf = quiet(CNNClassifier(max_iter=2, **SMALL), "fit", X, y)
+    assert clf.validation_scores_ is None and clf.best_validation_score_ is None
+
+
+def test_invscaling_schedule(digits_small):
+    X, y = digits_small
+    clf = quiet(
+        CNNClassifier(learning_rate="invscaling", power_t=0.5, max_iter=3, **SMALL), "fit", X, y
+    )
+    assert clf.t_ == 3 * len(X)
+    assert clf._optimizer.learning_rate == pytest.approx(0.001 / (clf.t_ + 1) ** 0.5)
+
+
+def test_adaptive_schedule_divides_by_five_then_stops(digits_small):
+    X, y = digits_small
+    clf = CNNClassifier(
+        learning_rate="adaptive",
+        solver="sgd",
+        learning_rate_init=1e-4,
+        tol=100.0,
+        n_iter_no_change=1,
+        max_iter=100,
+        **SMALL,
+    )
+    clf.fit(X, y)
+    # 1e-4 / 5^k drops below 1e-6 after 3 divisions; each waits 2 stalled epochs.
+    assert clf._optimizer.learning_rate == pytest.approx(1e-4 / 5**3)
+    assert clf.n_iter_ == 1 + 2 * 4
+
+
+def test_partial_fit_equals_fit_without_shuffling(digits_small):
+    X, y = digits_small
+    params = dict(SMALL, shuffle=False)
+    fitted = quiet(CNNClassifier(max_iter=3, **params), "fit", X, y)
+    stepped = CNNClassifier(**params)
+    for _ in range(3):
+        stepped.partial_fit(X, y, classes=np.unique(y))
+    assert stepped.n_iter_ == 3
+    for a, b in zip(params_of(fitted), params_of(stepped)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_partial_fit_over_chunks_learns(digits):
+    X, y = digits
+    clf = CNNClassifier(**SMALL)
+    for _ in range(8):
+        for chunk in np.array_split(np.arange(1400), 7):
+            clf.partial_fit(X[chunk], y[chunk], classes=np.arange(10))
+    assert clf.score(X[1400:], y[1400:]) > 0.75  # unseen writers; chance is 0.1
+
+
+def test_partial_fit_checks_classes(digits_small):
+    X, y = digits_small
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        CNNClassifier(**SMALL).partial_fit(X, y)
+    clf = CNNClassifier(**SMALL).partial_fit(X[y < 5], y[y < 5], classes=[0, 1, 2, 3, 4])
+    with pytest.raises(ValueError, match=r"labels \[5, 6, 7, 8, 9\] that are not in classes_"):
+        clf.partial_fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
+        CNNClassifier(early_stopping=True, **SMALL).partial_fit(X, y, classes=np.arange(10))
+
+
+def test_warm_start_goes_on(digits_small):
+    X, y = digits_small
+    clf = quiet(CNNClassifier(warm_start=True, max_iter=2, **SMALL), "fit", X, y)
+    first = params_of(clf)
+    quiet(clf, "fit", X, y)
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 4
+    assert not np.array_equal(first[0], clf.coefs_[0])
+    cold = quiet(CNNClassifier(max_iter=2, **SMALL), "fit", X, y)
+    quiet(cold, "fit", X, y)
+    assert cold.n_iter_ == 2  # without warm_start, fit starts anew
+
+
+def test_class_weight_is_a_sample_weight(digits_small):
+    X, y = digits_small
+    weights = {label: 1.0 + label / 10 for label in range(10)}
+    by_class = quiet(CNNClassifier(class_weight=weights, max_iter=2, **SMALL), "fit", X, y)
+    by_sample = quiet(CNNClassifier(max_iter=2, **SMALL), "fit", X, y, sample_weight=1.0 + y / 10)
+    for a, b in zip(params_of(by_class), params_of(by_sample)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_balanced_class_weight_helps_the_rare_class(digits):
+    X, y = digits
+    rare = np.flatnonzero(y == 1)[:12]  # a rare class among 0s and 1s
+    keep = np.concatenate([np.flatnonzero(y == 0), rare])
+    X_train, y_train = X[keep], y[keep]
+    test = np.flatnonzero(y == 1)[12:]
+    recalls = []
+    for class_weight in (None, "balanced"):
+        clf = CNNClassifier(class_weight=class_weight, max_iter=5, **SMALL)
+        quiet(clf, "fit", X_train, y_train)
+        recalls.append(recall_score(y[test], clf.predict(X[test]), pos_label=1))
+    assert recalls[1] > recalls[0]
+
+
+def test_zero_weight_samples_do_not_count(digits_small):
+    X, y = digits_small
+    noise = np.random.RandomState(0).permutation(y)  # wrong labels, weight 0
+    X2, y2 = np.vstack([X, X]), np.concatenate([y, noise])
+    w = np.concatenate([np.ones(len(y)), np.zeros(len(y))])
+    params = dict(SMALL, batch_size=1000, shuffle=False, dtype="float64", max_iter=3)
+    weighted = quiet(CNNClassifier(**params), "fit", X2, y2, sample_weight=w)
+    clean = quiet(CNNClassifier(**params), "fit", X, y)
+    np.testing.assert_allclose(weighted.predict_proba(X), clean.predict_proba(X), atol=1e-10)
+
+
+def test_sample_weight_routes_through_cross_validate(digits_small):
+    X, y = digits_small
+    with sklearn.config_context(enable_metadata_routing=True):
+        clf = CNNClassifier(max_iter=2, **SMALL).set_fit_request(sample_weight=True)
+        clf.set_score_request(sample_weight=True)
+        result = quiet_call(
+            cross_validate, clf, X, y, cv=2, params={"sample_weight": np.ones(len(y))}
+        )
+    assert len(result["test_score"]) == 2
+
+
+def quiet_call(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return function(*args, **kwargs)
+
+
+def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypatch):
+    X, y = digits_small
+    clf = CNNClassifier(max_iter=50, batch_size=32, **SMALL)
+    original = type(clf)._train_step
+    calls = []
+
+    def step(self, *args):
+        calls.append(1)
+        loss = original(self, *args)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C
+        return loss
+
+    monkeypatch.setattr(type(clf), "_train_step", step)
+    with pytest.warns(UserWarning, match=r"Training interrupted \(Ctrl-C\) in epoch 1"):
+        clf.fit(X, y)
+    assert len(calls) == 3 and clf.n_iter_ == 1 and clf.t_ == 96
+    assert clf.predict(X).shape == y.shape
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
