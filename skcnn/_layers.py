@@ -68,6 +68,20 @@ def _init_limit(init, fan_in, fan_out):
     return np.sqrt(6.0 / (fan_in + fan_out))
 
 
+class _WeightedLayer(Layer):
+    """A layer with ``weights`` and ``bias``, and their gradients after backward."""
+
+    weights = bias = grad_weights = grad_bias = None
+
+    @property
+    def params(self):
+        return [self.weights, self.bias]
+
+    @property
+    def grads(self):
+        return [self.grad_weights, self.grad_bias]
+
+
 class _SpatialMixin:
     """Shared bookkeeping of layers that slide a window over height and width."""
 
@@ -106,7 +120,7 @@ class _SpatialMixin:
         return grad_x_pad[:, top : top + height, left : left + width, :]
 
 
-class Conv2D(_SpatialMixin, Layer):
+class Conv2D(_SpatialMixin, _WeightedLayer):
     """Convolution: cross-correlation of learned filters with the input.
 
     Every filter spans all input channels; the layer "tries every feature
@@ -136,16 +150,6 @@ class Conv2D(_SpatialMixin, Layer):
         self.padding = padding
         self.algorithm = algorithm
         resolve_algorithm(algorithm)  # a clear error for an unknown name, now
-        self.weights = self.bias = None
-        self.grad_weights = self.grad_bias = None
-
-    @property
-    def params(self):
-        return [self.weights, self.bias]
-
-    @property
-    def grads(self):
-        return [self.grad_weights, self.grad_bias]
 
     def build(self, input_shape):
         out_h, out_w = self._build_window(
@@ -346,7 +350,7 @@ class Flatten(Layer):
         return "Flatten()"
 
 
-class Dense(Layer):
+class Dense(_WeightedLayer):
     """Fully connected layer: every output sees every input.
 
     Parameters
@@ -362,16 +366,6 @@ class Dense(Layer):
 
     def __init__(self, units):
         self.units = units
-        self.weights = self.bias = None
-        self.grad_weights = self.grad_bias = None
-
-    @property
-    def params(self):
-        return [self.weights, self.bias]
-
-    @property
-    def grads(self):
-        return [self.grad_weights, self.grad_bias]
 
     def build(self, input_shape):
         if len(input_shape) != 1:
