@@ -13,11 +13,15 @@ A layer spec is a tuple or the same words joined by ``":"``:
 ==============================================  ==============================
 ``("conv", filters, kernel[, stride[, pad]])``  ``"conv:32:3"``, ``"conv:8:3x5:2:valid"``
 ``("maxpool", size[, stride[, pad]])``          ``"maxpool:2"``, ``"maxpool:3:2"``
+``("avgpool", size[, stride[, pad]])``          ``"avgpool:2"``
+``("globalavgpool",)``                          ``"globalavgpool"``, ``"gap"``
 ``("relu",)``                                   ``"relu"``
+``("dropout", rate)``                           ``"dropout:0.5"``
 ``("dense", units)``                            ``"dense:128"``
 ==============================================  ==============================
 
-``"pool"`` is a synonym of ``"maxpool"``. Sizes are an int or a ``(height,
+``"pool"`` is a synonym of ``"maxpool"``. Global average pooling gives one
+number per channel, a flat output that dense layers take directly. Sizes are an int or a ``(height,
 width)`` pair (``"3x5"`` in a string). An int size is square on images and
 runs along the length of 1-D signals (inputs of height 1). A pooling stride
 defaults to the window size; padding defaults to the estimator's ``padding``.
@@ -26,18 +30,41 @@ The network always ends with a dense layer of one unit per class (or
 output), preceded by a flatten where the specs have none.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 from ._conv import PADDING_MODES
-from ._layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
+from ._layers import (
+    AvgPool2D,
+    Conv2D,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    MaxPool2D,
+    ReLU,
+)
 from ._network import Network
 
 LAYER_ALIASES = {
     "conv": "conv",
     "maxpool": "maxpool",
     "pool": "maxpool",
+    "avgpool": "avgpool",
+    "globalavgpool": "globalavgpool",
+    "gap": "globalavgpool",
     "relu": "relu",
+    "dropout": "dropout",
     "dense": "dense",
+}
+
+USAGE = {
+    "conv": "('conv', filters, kernel_size[, stride[, padding]])",
+    "maxpool": "('maxpool', pool_size[, stride[, padding]])",
+    "avgpool": "('avgpool', pool_size[, stride[, padding]])",
+    "globalavgpool": "('globalavgpool',)",
+    "relu": "('relu',)",
+    "dropout": "('dropout', rate)",
+    "dense": "('dense', units)",
 }
 
 
@@ -75,6 +102,10 @@ def _check_padding(value, where):
 def _parse_token(token):
     if token.isdigit():
         return int(token)
+    try:
+        return float(token)  # a dropout rate
+    except ValueError:
+        pass
     parts = token.split("x")
     if len(parts) == 2 and all(p.isdigit() for p in parts):
         return (int(parts[0]), int(parts[1]))
@@ -102,29 +133,37 @@ def parse_layer_spec(spec, where, padding):
         raise ValueError(
             f"{where}: unknown layer kind {spec[0]!r}; expected one of {sorted(LAYER_ALIASES)}."
         )
-    n_allowed = {"conv": (2, 4), "maxpool": (1, 3), "relu": (0, 0), "dense": (1, 1)}[kind]
+    n_allowed = {
+        "conv": (2, 4),
+        "maxpool": (1, 3),
+        "avgpool": (1, 3),
+        "dense": (1, 1),
+        "dropout": (1, 1),
+    }.get(kind, (0, 0))
     if not n_allowed[0] <= len(args) <= n_allowed[1]:
-        usage = {
-            "conv": "('conv', filters, kernel_size[, stride[, padding]])",
-            "maxpool": "('maxpool', pool_size[, stride[, padding]])",
-            "relu": "('relu',)",
-            "dense": "('dense', units)",
-        }[kind]
-        raise ValueError(f"{where}: a {kind} layer is written {usage}; got {spec!r}.")
+        raise ValueError(f"{where}: a {kind} layer is written {USAGE[kind]}; got {spec!r}.")
     if kind == "conv":
         filters = _check_count(args[0], where, "filters")
         kernel = _check_size(args[1], where, "kernel_size")
         stride = _check_size(args[2], where, "stride") if len(args) > 2 else 1
         pad = _check_padding(args[3], where) if len(args) > 3 else padding
         return ("conv", filters, kernel, stride, pad)
-    if kind == "maxpool":
+    if kind in ("maxpool", "avgpool"):
         size = _check_size(args[0], where, "pool_size")
         stride = _check_size(args[1], where, "stride") if len(args) > 1 else size
         pad = _check_padding(args[2], where) if len(args) > 2 else padding
-        return ("maxpool", size, stride, pad)
+        return (kind, size, stride, pad)
     if kind == "dense":
         return ("dense", _check_count(args[0], where, "units"))
-    return ("relu",)
+    if kind == "dropout":
+        return ("dropout", _check_rate(args[0], where))
+    return (kind,)
+
+
+def _check_rate(value, where):
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
+        raise ValueError(f"{where}: dropout rate must be a number in [0, 1); got {value!r}.")
+    return float(value)
 
 
 def _per_layer(value, n_layers, name, check):
@@ -155,6 +194,7 @@ BLOCK_DEFAULTS = {
     "pool_size": 2,
     "pool_stride": None,
     "hidden_layer_sizes": (128,),
+    "dropout": 0.0,
 }
 
 
@@ -214,9 +254,13 @@ def architecture_specs(params):
         if (pool, stride) != (1, 1):  # a 1x1 window with stride 1 is the identity
             specs.append(("maxpool", pool, stride, padding))
             sources.append(f"pool_size and pool_stride of block {i}")
+    rate = _check_rate(params["dropout"], "dropout")
     for i, units in enumerate(hidden):
         specs += [("dense", units), ("relu",)]
         sources += [f"hidden_layer_sizes[{i}]", None]
+        if rate:
+            specs.append(("dropout", rate))
+            sources.append("dropout")
     return specs, sources
 
 
@@ -240,9 +284,11 @@ def resolve_specs(specs, sources, input_shape, n_outputs):
         if kind == "conv":
             _, filters, kernel, stride, pad = spec
             spec = ("conv", filters, _pair(kernel, signal), _pair(stride, signal), pad)
-        elif kind == "maxpool":
+        elif kind in ("maxpool", "avgpool"):
             _, size, stride, pad = spec
-            spec = ("maxpool", _pair(size, signal), _pair(stride, signal), pad)
+            spec = (kind, _pair(size, signal), _pair(stride, signal), pad)
+        elif kind == "globalavgpool":
+            flat = True  # one number per channel
         elif kind == "dense" and not flat:
             resolved.append(("flatten",))
             resolved_sources.append(None)
@@ -264,9 +310,13 @@ def make_layer(spec, conv_algorithm="auto"):
         return Conv2D(filters, kernel, stride, pad, algorithm=conv_algorithm)
     if kind == "maxpool":
         return MaxPool2D(*args)
+    if kind == "avgpool":
+        return AvgPool2D(*args)
     if kind == "dense":
         return Dense(*args)
-    return {"relu": ReLU, "flatten": Flatten}[kind]()
+    if kind == "dropout":
+        return Dropout(*args)
+    return {"relu": ReLU, "flatten": Flatten, "globalavgpool": GlobalAvgPool2D}[kind]()
 
 
 def make_network(resolved, input_shape, conv_algorithm="auto", sources=None):

@@ -36,6 +36,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         "pool_stride": [None, "array-like", Interval(Integral, 1, None, closed="left")],
         "padding": [StrOptions(set(PADDING_MODES))],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "layers": [None, "array-like"],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
@@ -72,6 +73,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         pool_stride,
         padding,
         hidden_layer_sizes,
+        dropout,
         layers,
         solver,
         learning_rate,
@@ -104,6 +106,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         self.pool_stride = pool_stride
         self.padding = padding
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.dropout = dropout
         self.layers = layers
         self.solver = solver
         self.learning_rate = learning_rate
@@ -168,6 +171,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
             weighted = [layer for layer in network.layers if layer.params]
             for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
                 layer.weights, layer.bias = weights, bias
+            network.seed(check_random_state(self.random_state))  # dropout streams
             self._network = network
         return network
 

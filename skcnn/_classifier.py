@@ -55,12 +55,17 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         Neurons of each fully connected ``dense -> relu`` layer between the
         convolution blocks and the output layer.
 
+    dropout : float, default=0.0
+        Dropout rate after every hidden dense layer: while training, each of
+        its outputs is zeroed with this probability (and the rest scaled up).
+
     layers : None or tuple of layer specs, default=None
         The hidden layers in any order, instead of the block arguments
         above, which must then stay at their defaults. Each spec is a tuple
         or a string: ``("conv", filters, kernel[, stride[, padding]])`` or
         ``"conv:32:3"``, ``("maxpool", size[, stride[, padding]])`` or
-        ``"maxpool:2"``, ``"relu"``, ``("dense", units)`` or ``"dense:64"``.
+        ``"maxpool:2"``, ``"avgpool:2"``, ``"globalavgpool"``, ``"relu"``,
+        ``"dropout:0.5"``, ``("dense", units)`` or ``"dense:64"``.
         Sizes are ints or pairs (``"3x5"`` in strings). The output layer is
         always added.
 
@@ -235,6 +240,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         pool_stride=None,
         padding="same",
         hidden_layer_sizes=(128,),
+        dropout=0.0,
         layers=None,
         solver="adam",
         learning_rate="constant",
@@ -269,6 +275,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             pool_stride=pool_stride,
             padding=padding,
             hidden_layer_sizes=hidden_layer_sizes,
+            dropout=dropout,
             layers=layers,
             solver=solver,
             learning_rate=learning_rate,

@@ -310,6 +310,135 @@ class MaxPool2D(_SpatialMixin, Layer):
         )
 
 
+class AvgPool2D(_SpatialMixin, Layer):
+    """Average pooling: the mean of every window.
+
+    Parameters
+    ----------
+    pool_size : tuple of int (height, width)
+    stride : tuple of int (height, width)
+    padding : {"valid", "same"}, default="valid"
+        With ``"same"``, padded positions do not count: a window averages
+        only the inputs it covers.
+    """
+
+    def __init__(self, pool_size, stride, padding="valid"):
+        self.pool_size = tuple(pool_size)
+        self.stride = tuple(stride)
+        self.padding = padding
+
+    def build(self, input_shape):
+        out_h, out_w = self._build_window(
+            input_shape, self.pool_size, self.stride, self.padding, "pooling window"
+        )
+        self.output_shape = (out_h, out_w, input_shape[2])
+        # How many real inputs every window covers (fewer at 'same' borders).
+        ones = self._pad(np.ones((1, *input_shape[:2], 1)))
+        self._counts = self._window_sum(ones)
+        return self.output_shape
+
+    def _offsets(self):
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        out_h, out_w = self.output_shape[:2]
+        for i, j in product(range(ph), range(pw)):
+            yield window_slice(i, out_h, sh), window_slice(j, out_w, sw)
+
+    def _window_sum(self, x_pad):
+        total = None
+        for rows, cols in self._offsets():
+            total = x_pad[:, rows, cols].copy() if total is None else total + x_pad[:, rows, cols]
+        return total
+
+    def forward(self, X, training=False):
+        out = self._window_sum(self._pad(X))
+        out /= self._counts.astype(out.dtype)
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        # dL/dx = sum over the windows holding x of dL/dout / count
+        share = grad_out / self._counts.astype(grad_out.dtype)
+        grad_x_pad = np.zeros((len(grad_out), *self._padded_shape), dtype=grad_out.dtype)
+        for rows, cols in self._offsets():
+            grad_x_pad[:, rows, cols] += share
+        return self._crop(grad_x_pad)
+
+    def __repr__(self):
+        return (
+            f"AvgPool2D(pool_size={self.pool_size}, stride={self.stride}, padding={self.padding!r})"
+        )
+
+
+class GlobalAvgPool2D(Layer):
+    """The mean of every channel over height and width: ``(n, h, w, c) -> (n, c)``."""
+
+    def build(self, input_shape):
+        if len(input_shape) != 3:
+            raise ValueError("it needs (height, width, channels) inputs, got a flat input")
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (input_shape[2],)
+        return self.output_shape
+
+    def forward(self, X, training=False):
+        return X.mean(axis=(1, 2))
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        height, width, _ = self.input_shape
+        # dL/dx = dL/dout / (h w), the same at every position
+        share = grad_out / (height * width)
+        return np.broadcast_to(
+            share[:, np.newaxis, np.newaxis, :], (len(grad_out), *self.input_shape)
+        ).copy()
+
+    def __repr__(self):
+        return "GlobalAvgPool2D()"
+
+
+class Dropout(Layer):
+    """Dropout: while training, zero each input with probability ``rate``.
+
+    The kept inputs are scaled by ``1 / (1 - rate)``, so prediction (which
+    drops nothing) sees the same expected values.
+
+    Parameters
+    ----------
+    rate : float in [0, 1)
+    """
+
+    def __init__(self, rate):
+        self.rate = rate
+        self._rng = None
+
+    def initialize(self, rng, dtype, init):
+        self.seed(rng)
+
+    def seed(self, rng):
+        """Draw this layer's own random stream from ``rng``."""
+        self._rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
+
+    def forward(self, X, training=False):
+        if not training or self.rate == 0:
+            self._scale = None
+            return X
+        keep = self._rng.random_sample(X.shape) >= self.rate
+        self._scale = keep.astype(X.dtype) / X.dtype.type(1 - self.rate)
+        return X * self._scale
+
+    def backward(self, grad_out, need_input_grad=True):
+        if not need_input_grad:
+            return None
+        # dL/dx = dL/dout * mask / (1 - rate)
+        grad_in = grad_out if self._scale is None else grad_out * self._scale
+        self._scale = None
+        return grad_in
+
+    def __repr__(self):
+        return f"Dropout(rate={self.rate})"
+
+
 class ReLU(Layer):
     """Rectified linear unit, ``max(x, 0)``, element-wise."""
 

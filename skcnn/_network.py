@@ -52,6 +52,12 @@ class Network:
         for layer in self.layers:
             layer.initialize(rng, dtype, init)
 
+    def seed(self, rng):
+        """Give the random layers (dropout) new streams drawn from ``rng``."""
+        for layer in self.layers:
+            if hasattr(layer, "seed"):
+                layer.seed(rng)
+
     @property
     def params(self):
         """Flat list of every learnable array, layer by layer."""

@@ -6,9 +6,12 @@ from gradcheck import check_layer_gradients, numerical_gradient
 
 from skcnn._conv import CONV_ALGORITHMS
 from skcnn._layers import (
+    AvgPool2D,
     Conv2D,
     Dense,
+    Dropout,
     Flatten,
+    GlobalAvgPool2D,
     MaxPool2D,
     ReLU,
     SoftmaxCrossEntropy,
@@ -183,3 +186,55 @@ def test_maxpool_ties_same_on_both_paths(pool):
     np.testing.assert_array_equal(tiled, layer._general_backward(grad_out, X, out))
     # Every window passes its gradient to exactly one input.
     assert np.count_nonzero(tiled) == np.count_nonzero(grad_out)
+
+
+@pytest.mark.parametrize(
+    "pool, stride, padding",
+    [((2, 2), (2, 2), "valid"), ((3, 3), (2, 2), "same"), ((2, 3), (1, 2), "same")],
+)
+def test_avgpool_gradients_and_values(pool, stride, padding):
+    rng = np.random.RandomState(0)
+    layer = built(AvgPool2D(pool, stride, padding), (5, 7, 3))
+    X = rng.standard_normal((2, 5, 7, 3))
+    check_layer_gradients(layer, X, rng)
+    # Padding does not count: a constant input averages to itself everywhere.
+    np.testing.assert_allclose(layer.forward(np.full((1, 5, 7, 3), 2.5)), 2.5)
+
+
+def test_avgpool_matches_a_mean():
+    layer = built(AvgPool2D((2, 2), (2, 2)), (4, 4, 1))
+    X = np.arange(16.0).reshape(1, 4, 4, 1)
+    np.testing.assert_array_equal(layer.forward(X)[0, :, :, 0], [[2.5, 4.5], [10.5, 12.5]])
+
+
+def test_global_avgpool_gradients():
+    rng = np.random.RandomState(0)
+    layer = built(GlobalAvgPool2D(), (3, 4, 5))
+    assert layer.output_shape == (5,)
+    X = rng.standard_normal((2, 3, 4, 5))
+    np.testing.assert_allclose(layer.forward(X), X.mean(axis=(1, 2)))
+    check_layer_gradients(layer, X, rng)
+
+
+def test_dropout_gradient_with_a_fixed_mask():
+    rng = np.random.RandomState(0)
+    layer = built(Dropout(0.4), (20,))
+    X = rng.standard_normal((50, 20))
+    R = rng.standard_normal((50, 20))
+
+    def loss():
+        layer._rng = np.random.RandomState(3)  # the same mask at every call
+        return float(np.sum(layer.forward(X, training=True) * R))
+
+    loss()
+    grad = layer.backward(R.copy())
+    np.testing.assert_allclose(grad, numerical_gradient(loss, X), rtol=1e-6, atol=1e-8)
+
+
+def test_dropout_rate_and_prediction():
+    layer = built(Dropout(0.25), (1000,))
+    X = np.ones((20, 1000))
+    out = layer.forward(X, training=True)
+    assert abs(np.mean(out == 0) - 0.25) < 0.02
+    np.testing.assert_allclose(out[out > 0], 1 / 0.75)
+    assert layer.forward(X) is X  # prediction drops nothing
