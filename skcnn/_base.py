@@ -15,13 +15,21 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
+try:  # scikit-learn >= 1.9: the experimental callback API (set_callbacks)
+    from sklearn.callback import CallbackSupportMixin
+except ImportError:  # older scikit-learn: fit works the same, without callbacks
+
+    class CallbackSupportMixin:
+        pass
+
+
 from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
 from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
 
 
-class BaseCNN(BaseEstimator, metaclass=ABCMeta):
+class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the CNN estimators; not to be used directly.
 
     Subclasses say how targets become network outputs (:meth:`_encode_y`,
@@ -181,7 +189,7 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         return self._get_network()
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: the estimator keeps its own
         # Rebuilt on demand from layers_ and coefs_; a loaded model that goes on
         # with partial_fit starts a new optimizer.
         for name in ("_network", "_optimizer", "_random_state"):
@@ -221,13 +229,22 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
 
+        n_epochs = 1 if incremental else self.max_iter
+        callbacks = None
+        if hasattr(self, "_init_callback_context"):
+            callbacks = self._init_callback_context(max_subtasks=n_epochs)
+            callbacks.call_on_fit_task_begin(
+                estimator=self, X=X, y=self.classes_[y] if is_classifier(self) else y
+            )
         try:
-            self._fit_loop(network, X, y, sample_weight, incremental)
+            self._fit_loop(network, X, y, sample_weight, incremental, callbacks)
         except _DivergedError:
             if first_pass:  # leave no model with non-finite weights behind
                 for name in ("coefs_", "intercepts_", "layers_", "_network", "_optimizer"):
                     self.__dict__.pop(name, None)
             raise
+        if callbacks is not None:
+            callbacks.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
         return self
 
     def _set_weights(self, network):
@@ -287,8 +304,12 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
             train, val = (*train, None), (*val, None)
         return train, val
 
-    def _fit_loop(self, network, X, y, sample_weight, incremental):
-        """Epochs until ``max_iter``, convergence, or Ctrl-C (one epoch for partial_fit)."""
+    def _fit_loop(self, network, X, y, sample_weight, incremental, callbacks=None):
+        """Epochs until ``max_iter``, convergence, Ctrl-C or a callback says stop.
+
+        One epoch for ``partial_fit``. ``callbacks`` is scikit-learn's callback
+        context, or ``None``: every epoch is a task of it.
+        """
         early_stopping = self.early_stopping and not incremental
         if early_stopping:
             (X, y, sample_weight), validation = self._split_validation(X, y, sample_weight)
@@ -300,8 +321,12 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
         n_epochs = 1 if incremental else self.max_iter
 
         with _InterruptFlag() as interrupt:
+            labels = self.classes_[y] if is_classifier(self) else y
             for _ in range(n_epochs):
                 start = time.perf_counter()
+                if callbacks is not None:
+                    epoch_task = callbacks.subcontext(task_name="epoch")
+                    epoch_task.call_on_fit_task_begin(estimator=self, X=X, y=labels)
                 loss, n_seen = self._run_epoch(network, X, y, sample_weight, batch_size, interrupt)
                 if n_seen == 0:  # interrupted before the first batch of the epoch
                     break
@@ -324,6 +349,10 @@ class BaseCNN(BaseEstimator, metaclass=ABCMeta):
                     self._optimizer.learning_rate = (
                         self.learning_rate_init / (self.t_ + 1) ** self.power_t
                     )
+                if callbacks is not None and epoch_task.call_on_fit_task_end(
+                    estimator=self, X=X, y=labels, reconstruction_attributes={}
+                ):
+                    break  # a callback asked to stop
                 if interrupt.raised:
                     warnings.warn(
                         f"Training interrupted (Ctrl-C) in epoch {self.n_iter_}: the "

@@ -314,3 +314,13 @@ def test_fit_does_not_modify_inputs(digits_small):
     quiet_fit(CNNClassifier(input_shape=(8, 8), dtype="float64", **FAST), X, y)
     np.testing.assert_array_equal(X, X_copy)
     np.testing.assert_array_equal(y, y_copy)
+
+
+def test_pickling_leaves_the_estimator_as_it_was(digits_small):
+    X, y = digits_small
+    clf = CNNClassifier(input_shape=(8, 8), **FAST).partial_fit(X, y, classes=np.arange(10))
+    before = set(vars(clf))
+    pickle.dumps(clf)
+    assert set(vars(clf)) == before
+    clf.partial_fit(X, y)  # its optimizer and random stream are still there
+    assert clf.n_iter_ == 2

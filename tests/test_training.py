@@ -244,3 +244,17 @@ def test_dropout_argument_follows_every_hidden_dense_layer(digits_small):
     assert kinds.count("dropout") == 2
     with pytest.raises(ValueError, match="The 'dropout' parameter"):
         CNNClassifier(dropout=1.0).fit(X, y)
+
+
+def test_scikit_learn_callbacks(digits_small):
+    callback = pytest.importorskip("sklearn.callback")
+    X, y = digits_small
+    monitor = callback.ScoringMonitor(scoring="accuracy")
+    clf = CNNClassifier(max_iter=3, **SMALL).set_callbacks(monitor)
+    quiet(clf, "fit", X, y)
+    logs = monitor.get_logs()
+    logs = logs if isinstance(logs, list) else [logs]
+    rows = [row for log in logs for row in log.data]
+    epochs = [row for row in rows if row["task_name"] == "epoch"]
+    assert len(epochs) == 3  # one score per epoch
+    assert all(0 <= row["accuracy"] <= 1 for row in epochs)
