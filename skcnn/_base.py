@@ -142,6 +142,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     # --- what subclasses provide ---------------------------------------------
 
+    _y_validation: dict = {}  # how scikit-learn's validate_data checks y
+
     @abstractmethod
     def _encode_y(self, y, classes=None, reset=True):
         """Encode ``y`` for the loss; with ``reset``, set ``classes_`` (or the like)."""
@@ -207,7 +209,9 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             raise ValueError("partial_fit does not support early_stopping=True.")
         dtype = np.dtype(self.dtype)
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        X, y, input_shape = validate_fit_X_y(self, X, y, dtype=dtype, reset=first_pass)
+        X, y, input_shape = validate_fit_X_y(
+            self, X, y, dtype=dtype, reset=first_pass, **self._y_validation
+        )
         y = self._encode_y(y, classes=classes, reset=first_pass)
         sample_weight = self._sample_weight(X, y, sample_weight, dtype)
 
@@ -460,10 +464,26 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     # --- prediction ----------------------------------------------------------
 
     def _scores(self, X):
-        """Output-layer scores of ``X``, in bounded memory."""
+        """Output-layer scores of ``X``, in bounded memory.
+
+        Computed in float32 for float32 ``X`` and a float32 model; otherwise in
+        float64, where results do not depend on how many samples come together
+        (float32 BLAS products differ with the batch at the 1e-7 level).
+        """
         network = self._get_network()
-        X = validate_predict_X(self, X, dtype=np.dtype(self.coefs_[0].dtype))
+        X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
+        if X.dtype != self.coefs_[0].dtype:
+            X = X.astype(np.float64, copy=False)
+            network = self._network_in(np.float64)
         return network.predict(X)
+
+    def _network_in(self, dtype):
+        """A copy of the fitted network with its weights cast to ``dtype``."""
+        network = make_network(self.layers_, self.input_shape_, self.conv_algorithm)
+        weighted = [layer for layer in network.layers if layer.params]
+        for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
+            layer.weights, layer.bias = weights.astype(dtype), bias.astype(dtype)
+        return network
 
 
 class _InterruptFlag:

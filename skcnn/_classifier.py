@@ -7,224 +7,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseCNN
+from ._docs import compose
 from ._layers import SoftmaxCrossEntropy, log_softmax
 
 
 class CNNClassifier(ClassifierMixin, BaseCNN):
-    """Convolutional neural network classifier.
-
-    Convolution layers try every learned feature (filter) in every position
-    of the input, ReLU keeps the positive matches, max pooling shrinks the
-    maps, and fully connected layers vote for the classes through a softmax.
-    Trained by backpropagation with minibatch Adam or SGD on the
-    cross-entropy loss, on a NumPy/SciPy engine.
-
-    Parameters
-    ----------
-    input_shape : None, int or tuple of int, default=None
-        Shape of one sample when ``X`` is 2-D (flattened): ``(length,)`` for a
-        signal, ``(height, width)`` or ``(height, width, channels)`` for an
-        image. ``None`` reads a 2-D ``X`` as 1-D signals; 3-D ``X`` is
-        ``(n_samples, height, width)`` and 4-D ``X`` is ``(n_samples,
-        height, width, channels)``. An image of height 1 is a signal.
-
-    filters : int or tuple of int, default=(32, 64)
-        Filters of each convolution block ``conv -> relu -> maxpool``; one
-        block per entry. ``()`` gives no convolution layer.
-
-    kernel_size : int, (height, width) or tuple of them, default=3
-        Pixels per filter: one int for every block, or one entry per block
-        (a ``(height, width)`` pair for one block is written ``((3, 5),)``).
-        An int is square on images and runs along the length of signals.
-
-    pool_size : int or tuple, default=2
-        Max-pooling window of each block, given like ``kernel_size``. A
-        window of 1 with stride 1 leaves the block without pooling.
-
-    pool_stride : None, int or tuple, default=None
-        Step between pooling windows, given like ``kernel_size``; ``None``
-        uses the window size (non-overlapping windows).
-
-    padding : {"same", "valid"}, default="same"
-        ``"same"`` pads so that a layer with stride ``s`` has ``ceil(size /
-        s)`` positions (zeros for convolution, ``-inf`` for pooling), so any
-        input size fits; ``"valid"`` uses only positions fully inside the
-        input.
-
-    hidden_layer_sizes : int or tuple of int, default=(128,)
-        Neurons of each fully connected ``dense -> relu`` layer between the
-        convolution blocks and the output layer.
-
-    dropout : float, default=0.0
-        Dropout rate after every hidden dense layer: while training, each of
-        its outputs is zeroed with this probability (and the rest scaled up).
-
-    layers : None or tuple of layer specs, default=None
-        The hidden layers in any order, instead of the block arguments
-        above, which must then stay at their defaults. Each spec is a tuple
-        or a string: ``("conv", filters, kernel[, stride[, padding]])`` or
-        ``"conv:32:3"``, ``("maxpool", size[, stride[, padding]])`` or
-        ``"maxpool:2"``, ``"avgpool:2"``, ``"globalavgpool"``, ``"relu"``,
-        ``"dropout:0.5"``, ``("dense", units)`` or ``"dense:64"``.
-        Sizes are ints or pairs (``"3x5"`` in strings). The output layer is
-        always added.
-
-    solver : {"adam", "sgd"}, default="adam"
-        ``"sgd"`` is stochastic gradient descent with momentum.
-
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
-        Schedule of the step size, for both solvers (``MLPClassifier``
-        applies it to ``"sgd"`` only). ``"invscaling"`` divides
-        ``learning_rate_init`` by ``t ** power_t`` after every epoch, ``t``
-        the samples seen; ``"adaptive"`` divides the step by 5 each time
-        ``n_iter_no_change + 1`` epochs pass without improvement, and stops
-        when it falls below 1e-6.
-
-    learning_rate_init : float, default=0.001
-        Step size of the optimizer.
-
-    power_t : float, default=0.5
-        Exponent of ``learning_rate="invscaling"``.
-
-    batch_size : int or "auto", default="auto"
-        Samples per minibatch; ``"auto"`` is ``min(32, n_samples)``, the usual
-        size for CNNs (``MLPClassifier`` uses 200). Smaller batches take more
-        steps per epoch and generalize better; larger ones run faster.
-
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
-
-    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weights (not the biases).
-
-    momentum : float, default=0.9
-        Momentum of ``solver="sgd"``.
-
-    nesterovs_momentum : bool, default=True
-        Whether ``solver="sgd"`` uses Nesterov's momentum.
-
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's first and second moment estimates.
-
-    epsilon : float, default=1e-8
-        Adam's term for numerical stability.
-
-    shuffle : bool, default=True
-        Whether to shuffle the samples in every epoch.
-
-    tol : float, default=1e-4
-        Training stops when the epoch loss has not improved by at least
-        ``tol`` for ``n_iter_no_change`` consecutive epochs.
-
-    n_iter_no_change : int, default=10
-        Training stops after more than ``n_iter_no_change`` epochs without
-        improvement (as in ``MLPClassifier``).
-
-    early_stopping : bool, default=False
-        Hold out a stratified ``validation_fraction`` of the data, score it
-        after every epoch, stop when the score stops improving by ``tol``, and
-        keep the weights of the best score.
-
-    validation_fraction : float, default=0.1
-        Share of the data held out by ``early_stopping``.
-
-    warm_start : bool, default=False
-        Let ``fit`` go on from the fitted weights instead of starting anew.
-
-    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss: ``{label: weight}``, or
-        ``"balanced"`` for ``n_samples / (n_classes * count)``. Multiplies
-        ``sample_weight``.
-
-    init : {"he", "glorot"}, default="he"
-        Uniform initialization of the weights, scaled for ReLU (He) or by
-        fan-in and fan-out (Glorot). Biases start at zero.
-
-    conv_algorithm : {"auto", "im2col", "fft", "scipy"}, default="auto"
-        How convolutions are computed: ``"im2col"`` as one matrix product
-        (BLAS), ``"fft"`` by multiplying spectra (fast for large kernels),
-        ``"scipy"`` with :func:`scipy.signal.correlate` (the slow reference).
-        All agree to rounding; ``"auto"`` picks ``"im2col"`` or ``"fft"``
-        per layer from a cost model of its shape, the same choice every run.
-
-    dtype : {"float32", "float64"}, default="float32"
-        Floating-point type of the weights and computations.
-
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialization and shuffling. An int gives the same
-        model, run after run.
-
-    verbose : bool, default=False
-        Print the loss and time of every epoch.
-
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
-        Class labels.
-
-    n_features_in_ : int
-        Features of one flattened sample (``height * width * channels``).
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of the features, when ``X`` was a DataFrame.
-
-    input_shape_ : tuple of int
-        Shape ``(height, width, channels)`` of one sample.
-
-    layers_ : list of tuple
-        The fitted architecture, every layer as a plain tuple, output included.
-
-    coefs_ : list of ndarray
-        Weights of every convolution and dense layer, in order: shape
-        ``(kernel_height, kernel_width, in_channels, filters)`` for
-        convolutions, ``(n_inputs, units)`` for dense layers.
-
-    intercepts_ : list of ndarray
-        Biases matching ``coefs_``.
-
-    n_iter_ : int
-        Epochs run.
-
-    t_ : int
-        Training samples seen, over all epochs.
-
-    loss_curve_ : list of float
-        Mean training loss of every epoch.
-
-    best_loss_ : float
-        Lowest epoch loss.
-
-    validation_scores_ : list of float or None
-        Accuracy on the held-out samples after every epoch, with
-        ``early_stopping``; otherwise ``None``.
-
-    validation_loss_curve_ : list of float or None
-        Mean loss on the held-out samples after every epoch, with
-        ``early_stopping``; otherwise ``None``.
-
-    best_validation_score_ : float or None
-        Best of ``validation_scores_``, whose weights the model keeps.
-
-    network_ : Network
-        The engine's network (printing it draws the layers and shapes).
-
-    See Also
-    --------
-    sklearn.neural_network.MLPClassifier : Fully connected network.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_digits
-    >>> from sklearn.model_selection import train_test_split
-    >>> from skcnn import CNNClassifier
-    >>> X, y = load_digits(return_X_y=True)
-    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
-    >>> clf = CNNClassifier(input_shape=(8, 8), max_iter=20, random_state=0)
-    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.95
-    True
-    >>> clf.predict_proba(X_test[:1]).shape
-    (1, 10)
-    """
+    """Convolutional neural network classifier (full docstring composed below)."""
 
     _parameter_constraints: dict = {
         **BaseCNN._parameter_constraints,
@@ -437,3 +225,47 @@ width) or (n_samples, height, width, channels)
         """
         scores = self._scores(X)  # checks first that the model is fitted
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+CNNClassifier.__doc__ = compose(
+    intro="""Convolutional neural network classifier.
+
+    Convolution layers try every learned feature (filter) in every position
+    of the input, ReLU keeps the positive matches, max pooling shrinks the
+    maps, and fully connected layers vote for the classes through a softmax.
+    Trained by backpropagation with minibatch Adam or SGD on the
+    cross-entropy loss, on a NumPy/SciPy engine.
+
+""",
+    extra_parameters="""\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss: ``{label: weight}``, or
+        ``"balanced"`` for ``n_samples / (n_classes * count)``. Multiplies
+        ``sample_weight``.
+
+""",
+    extra_attributes="""\
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+""",
+    rest="""\
+    See Also
+    --------
+    CNNRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : Fully connected network.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn.model_selection import train_test_split
+    >>> from skcnn import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
+    >>> clf = CNNClassifier(input_shape=(8, 8), max_iter=20, random_state=0)
+    >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.95
+    True
+    >>> clf.predict_proba(X_test[:1]).shape
+    (1, 10)
+""",
+)

@@ -557,6 +557,35 @@ class SoftmaxCrossEntropy:
         return "SoftmaxCrossEntropy()"
 
 
+class SquaredError:
+    """Half the mean squared error, the loss of regression (as in MLPRegressor).
+
+    ``forward(pred, y, sample_weight=None)`` with ``pred`` and ``y`` of shape
+    ``(n, n_outputs)`` returns ``sum_i w_i ||pred_i - y_i||^2 / (2 sum_i w_i)``
+    divided by ``n_outputs``; ``backward()`` returns dL/dpred.
+    """
+
+    def forward(self, pred, y, sample_weight=None):
+        self._diff, self._weight = pred - y, sample_weight
+        per_sample = np.square(self._diff).mean(axis=1) / 2
+        if sample_weight is None:
+            return per_sample.mean()
+        return np.dot(per_sample, sample_weight) / sample_weight.sum()
+
+    def backward(self):
+        n, n_outputs = self._diff.shape
+        # dL/dpred = w (pred - y) / (sum(w) n_outputs)
+        if self._weight is None:
+            grad = self._diff / (n * n_outputs)
+        else:
+            grad = self._diff * (self._weight / (self._weight.sum() * n_outputs))[:, np.newaxis]
+        self._diff = self._weight = None
+        return grad
+
+    def __repr__(self):
+        return "SquaredError()"
+
+
 def log_softmax(logits):
     """Row-wise ``log(softmax(logits))``, finite for any finite logits."""
     shifted = logits - logits.max(axis=1, keepdims=True)

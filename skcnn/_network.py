@@ -92,13 +92,22 @@ class Network:
         return max(1, int(PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
 
     def predict(self, X):
-        """Scores of ``X`` in bounded memory: batches, and no saved intermediates."""
-        batch = self.predict_batch_size(X.dtype.itemsize)
-        if len(X) <= batch:
-            return self.forward(X)
-        return np.concatenate(
-            [self.forward(X[start : start + batch]) for start in range(0, len(X), batch)]
-        )
+        """Scores of ``X`` in bounded memory: batches, and no saved intermediates.
+
+        A sample gets the same scores alone or among others: a batch of one
+        runs as two copies, since BLAS computes a one-row product (gemv) in
+        another order than a matrix product (gemm).
+        """
+        batch = max(2, self.predict_batch_size(X.dtype.itemsize))
+        scores = [
+            self._forward_batch(X[start : start + batch]) for start in range(0, len(X), batch)
+        ]
+        return scores[0] if len(scores) == 1 else np.concatenate(scores)
+
+    def _forward_batch(self, X):
+        if len(X) == 1:
+            return self.forward(np.concatenate([X, X]))[:1]
+        return self.forward(X)
 
     def __repr__(self):
         rows = [("layer", "output", "params"), ("input", _shape_str(self.input_shape or ()), "")]

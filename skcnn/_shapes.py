@@ -84,19 +84,21 @@ def sample_shape(X_shape, input_shape):
     )
 
 
-def validate_fit_X_y(estimator, X, y, dtype, reset=True):
+def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
     """Check ``X`` and ``y`` for training; return images, ``y`` and the sample shape.
 
     With ``reset`` (a new fit) this sets ``n_features_in_`` (features per
     flattened sample) and, for DataFrames, ``feature_names_in_``; without
     (``partial_fit``, ``warm_start``), ``X`` must match the fitted shape.
+    ``y_kwargs`` go to scikit-learn's ``validate_data`` (``multi_output``,
+    ``y_numeric`` for regressors).
     """
     if not reset:
         images = validate_predict_X(estimator, X, dtype)
-        y = validate_data(estimator, X="no_validation", y=y)
+        y = validate_data(estimator, X="no_validation", y=y, **y_kwargs)
         check_consistent_length(images, y)
         return images, y, estimator.input_shape_
-    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype)
+    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype, **y_kwargs)
     if X.ndim > 2 and X.size == 0:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."

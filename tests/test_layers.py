@@ -15,6 +15,7 @@ from skcnn._layers import (
     MaxPool2D,
     ReLU,
     SoftmaxCrossEntropy,
+    SquaredError,
     log_softmax,
 )
 
@@ -238,3 +239,17 @@ def test_dropout_rate_and_prediction():
     assert abs(np.mean(out == 0) - 0.25) < 0.02
     np.testing.assert_allclose(out[out > 0], 1 / 0.75)
     assert layer.forward(X) is X  # prediction drops nothing
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_squared_error_gradient(weighted):
+    rng = np.random.RandomState(0)
+    pred, y = rng.standard_normal((6, 3)), rng.standard_normal((6, 3))
+    weight = rng.uniform(0.5, 2, 6) if weighted else None
+    loss = SquaredError()
+    value = loss.forward(pred, y, weight)
+    expected = np.average(((pred - y) ** 2).mean(axis=1) / 2, weights=weight)
+    assert value == pytest.approx(expected)
+    grad = loss.backward()
+    numeric = numerical_gradient(lambda: float(loss.forward(pred, y, weight)), pred)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)

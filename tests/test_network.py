@@ -100,3 +100,15 @@ def test_relu_moves_after_pooling_with_the_same_results():
         grads.append([g.copy() for g in net.grads])
     for moved, kept in zip(*grads):
         np.testing.assert_array_equal(moved, kept)
+
+
+def test_prediction_does_not_depend_on_the_batch():
+    network = small_network()
+    for layer in network.layers:
+        if layer.params:
+            layer.weights = layer.weights.astype(np.float32)
+            layer.bias = layer.bias.astype(np.float32)
+    X = np.random.RandomState(0).standard_normal((20, 6, 6, 2)).astype(np.float32)
+    together = network.predict(X)
+    alone = np.concatenate([network.predict(X[i : i + 1]) for i in range(len(X))])
+    np.testing.assert_array_equal(alone, together)

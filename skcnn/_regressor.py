@@ -1,0 +1,205 @@
+"""CNNRegressor: the same network, trained on the squared error."""
+
+import numpy as np
+from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
+
+from ._base import BaseCNN
+from ._docs import compose
+from ._layers import SquaredError
+
+
+class CNNRegressor(RegressorMixin, BaseCNN):
+    """Convolutional neural network regressor (full docstring composed below)."""
+
+    _y_validation = {"multi_output": True, "y_numeric": True}
+
+    def __init__(
+        self,
+        input_shape=None,
+        filters=(32, 64),
+        kernel_size=3,
+        pool_size=2,
+        pool_stride=None,
+        padding="same",
+        hidden_layer_sizes=(128,),
+        dropout=0.0,
+        layers=None,
+        solver="adam",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        batch_size="auto",
+        max_iter=200,
+        alpha=0.0001,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        shuffle=True,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        init="he",
+        conv_algorithm="auto",
+        dtype="float32",
+        random_state=None,
+        verbose=False,
+    ):
+        super().__init__(
+            input_shape=input_shape,
+            filters=filters,
+            kernel_size=kernel_size,
+            pool_size=pool_size,
+            pool_stride=pool_stride,
+            padding=padding,
+            hidden_layer_sizes=hidden_layer_sizes,
+            dropout=dropout,
+            layers=layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            alpha=alpha,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            shuffle=shuffle,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            init=init,
+            conv_algorithm=conv_algorithm,
+            dtype=dtype,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def _encode_y(self, y, classes=None, reset=True):
+        targets = np.asarray(y, dtype=self.dtype).reshape(len(y), -1)
+        if reset:
+            self.n_outputs_ = targets.shape[1]
+            self._y_is_1d = np.ndim(y) == 1
+        elif targets.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {targets.shape[1]} outputs, but {type(self).__name__} was fitted "
+                f"on {self.n_outputs_}."
+            )
+        return targets
+
+    def _n_outputs(self):
+        return self.n_outputs_
+
+    def _make_loss(self):
+        return SquaredError()
+
+    def _score_from_scores(self, scores, y, sample_weight):
+        return float(r2_score(y, scores, sample_weight=sample_weight))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, height, \
+width) or (n_samples, height, width, channels)
+            Training samples; see ``input_shape`` for how 2-D ``X`` is read.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample in the loss.
+
+        Returns
+        -------
+        self : CNNRegressor
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``X`` and ``y``, from the current weights.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, height, \
+width) or (n_samples, height, width, channels)
+            Training samples, of the same shape at every call.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets, with the same number of outputs at every call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample in the loss.
+
+        Returns
+        -------
+        self : CNNRegressor
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X):
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, height, \
+width) or (n_samples, height, width, channels)
+            Samples of the shape seen in ``fit``, flattened or not.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            1-D when ``y`` was 1-D in ``fit``.
+        """
+        scores = self._scores(X).astype(np.float64)
+        return scores.ravel() if self._y_is_1d else scores
+
+
+CNNRegressor.__doc__ = compose(
+    intro="""Convolutional neural network regressor.
+
+    The network of :class:`CNNClassifier`, convolution, ReLU, pooling and
+    fully connected layers, with a linear output unit per target, trained by
+    backpropagation with minibatch Adam or SGD on half the squared error.
+
+""",
+    extra_parameters="",
+    extra_attributes="""\
+    n_outputs_ : int
+        Number of targets.
+
+""",
+    rest="""\
+    See Also
+    --------
+    CNNClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : Fully connected network.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skcnn import CNNRegressor
+    >>> X, y = load_digits(return_X_y=True)
+    >>> # Regress the brightness of the left half of every image, standardized.
+    >>> brightness = X.reshape(-1, 8, 8)[:, :, :4].mean(axis=(1, 2))
+    >>> target = (brightness - brightness.mean()) / brightness.std()
+    >>> reg = CNNRegressor(input_shape=(8, 8), max_iter=20, random_state=0)
+    >>> reg.fit(X[:1000] / 16, target[:1000]).score(X[1000:] / 16, target[1000:]) > 0.9
+    True
+""",
+)
