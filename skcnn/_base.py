@@ -227,6 +227,14 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self._no_improvement_count = 0
+        else:
+            resolved, _ = resolve_specs(specs, sources, self.input_shape_, self._n_outputs())
+            if [tuple(spec) for spec in resolved] != self.layers_:
+                raise ValueError(
+                    "The architecture arguments changed since the last fit; warm_start and "
+                    "partial_fit go on with the fitted network. Set warm_start=False (or "
+                    "clone the estimator) to train the new architecture."
+                )
         network = self._get_network()
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
             self._random_state = check_random_state(self.random_state)

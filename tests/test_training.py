@@ -258,3 +258,14 @@ def test_scikit_learn_callbacks(digits_small):
     epochs = [row for row in rows if row["task_name"] == "epoch"]
     assert len(epochs) == 3  # one score per epoch
     assert all(0 <= row["accuracy"] <= 1 for row in epochs)
+
+
+def test_warm_start_refuses_a_changed_architecture(digits_small):
+    X, y = digits_small
+    clf = quiet(CNNClassifier(warm_start=True, max_iter=1, **SMALL), "fit", X, y)
+    clf.set_params(filters=(8,))
+    with pytest.raises(ValueError, match="architecture arguments changed"):
+        clf.fit(X, y)
+    clf.set_params(filters=(4,), learning_rate_init=0.01)  # training arguments may change
+    quiet(clf, "fit", X, y)
+    assert clf.n_iter_ == 2
