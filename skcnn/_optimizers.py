@@ -79,20 +79,29 @@ class Adam:
         self.t = 0
         self.first_moments = [np.zeros_like(p) for p in params]
         self.second_moments = [np.zeros_like(p) for p in params]
+        self._scratch = [np.empty_like(p) for p in params]
 
     def update(self, params, grads):
         self.t += 1
         b1, b2 = self.beta_1, self.beta_2
         # Bias corrections of both moments folded into the step size.
         step = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
-        for param, grad, m, v in zip(params, grads, self.first_moments, self.second_moments):
-            # m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2
+        for param, grad, m, v, scratch in zip(
+            params, grads, self.first_moments, self.second_moments, self._scratch
+        ):
+            # m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2   (no temporaries)
             m *= b1
-            m += (1 - b1) * grad
+            m += np.multiply(grad, 1 - b1, out=scratch)
             v *= b2
-            v += (1 - b2) * np.square(grad)
+            np.square(grad, out=scratch)
+            scratch *= 1 - b2
+            v += scratch
             # p <- p - step m / (sqrt(v) + eps)
-            param -= step * m / (np.sqrt(v) + self.epsilon)
+            np.sqrt(v, out=scratch)
+            scratch += self.epsilon
+            np.divide(m, scratch, out=scratch)
+            scratch *= step
+            param -= scratch
 
     def __repr__(self):
         return (
