@@ -200,7 +200,36 @@ class Conv2D(_SpatialMixin, _WeightedLayer):
         )
 
 
-class MaxPool2D(_SpatialMixin, Layer):
+class _Pool2D(_SpatialMixin, Layer):
+    """What max and average pooling share: the window, its stride and its positions."""
+
+    def __init__(self, pool_size, stride, padding="valid"):
+        self.pool_size = tuple(pool_size)
+        self.stride = tuple(stride)
+        self.padding = padding
+
+    def build(self, input_shape):
+        out_h, out_w = self._build_window(
+            input_shape, self.pool_size, self.stride, self.padding, "pooling window"
+        )
+        self.output_shape = (out_h, out_w, input_shape[2])
+        return self.output_shape
+
+    def _offsets(self):
+        """(row slice, column slice) of every position in the window, in raster order."""
+        (ph, pw), (sh, sw) = self.pool_size, self.stride
+        out_h, out_w = self.output_shape[:2]
+        for i, j in product(range(ph), range(pw)):
+            yield window_slice(i, out_h, sh), window_slice(j, out_w, sw)
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(pool_size={self.pool_size}, stride={self.stride}, "
+            f"padding={self.padding!r})"
+        )
+
+
+class MaxPool2D(_Pool2D):
     """Max pooling: keep the largest value of every window.
 
     Parameters
@@ -219,28 +248,9 @@ class MaxPool2D(_SpatialMixin, Layer):
     in raster order when several inputs tie.
     """
 
-    def __init__(self, pool_size, stride, padding="valid"):
-        self.pool_size = tuple(pool_size)
-        self.stride = tuple(stride)
-        self.padding = padding
-
-    def build(self, input_shape):
-        out_h, out_w = self._build_window(
-            input_shape, self.pool_size, self.stride, self.padding, "pooling window"
-        )
-        self.output_shape = (out_h, out_w, input_shape[2])
-        return self.output_shape
-
-    def _offsets(self):
-        """(k, row slice, column slice) of every position in the window."""
-        (ph, pw), (sh, sw) = self.pool_size, self.stride
-        out_h, out_w = self.output_shape[:2]
-        for k, (i, j) in enumerate(product(range(ph), range(pw))):
-            yield k, window_slice(i, out_h, sh), window_slice(j, out_w, sw)
-
     def forward(self, X, training=False):
         x_pad = self._pad(X, value=-np.inf)
-        windows = [x_pad[:, rows, cols] for _, rows, cols in self._offsets()]
+        windows = [x_pad[:, rows, cols] for rows, cols in self._offsets()]
         out = windows[0].copy() if len(windows) == 1 else np.maximum(windows[0], windows[1])
         for window in windows[2:]:
             np.maximum(out, window, out=out)
@@ -288,7 +298,7 @@ class MaxPool2D(_SpatialMixin, Layer):
         tiled = self.stride == self.pool_size  # every input in at most one window
         offsets = list(self._offsets())
         taken = None
-        for k, rows, cols in offsets:
+        for k, (rows, cols) in enumerate(offsets):
             # dL/dx = dL/dout at the window's maximum, 0 elsewhere; on ties the
             # first maximum in raster order takes it all.
             is_max = x_pad[:, rows, cols] == out
@@ -304,13 +314,8 @@ class MaxPool2D(_SpatialMixin, Layer):
                 grad_x_pad[:, rows, cols] += grad_out * is_max
         return grad_x_pad
 
-    def __repr__(self):
-        return (
-            f"MaxPool2D(pool_size={self.pool_size}, stride={self.stride}, padding={self.padding!r})"
-        )
 
-
-class AvgPool2D(_SpatialMixin, Layer):
+class AvgPool2D(_Pool2D):
     """Average pooling: the mean of every window.
 
     Parameters
@@ -322,26 +327,12 @@ class AvgPool2D(_SpatialMixin, Layer):
         only the inputs it covers.
     """
 
-    def __init__(self, pool_size, stride, padding="valid"):
-        self.pool_size = tuple(pool_size)
-        self.stride = tuple(stride)
-        self.padding = padding
-
     def build(self, input_shape):
-        out_h, out_w = self._build_window(
-            input_shape, self.pool_size, self.stride, self.padding, "pooling window"
-        )
-        self.output_shape = (out_h, out_w, input_shape[2])
+        super().build(input_shape)
         # How many real inputs every window covers (fewer at 'same' borders).
         ones = self._pad(np.ones((1, *input_shape[:2], 1)))
         self._counts = self._window_sum(ones)
         return self.output_shape
-
-    def _offsets(self):
-        (ph, pw), (sh, sw) = self.pool_size, self.stride
-        out_h, out_w = self.output_shape[:2]
-        for i, j in product(range(ph), range(pw)):
-            yield window_slice(i, out_h, sh), window_slice(j, out_w, sw)
 
     def _window_sum(self, x_pad):
         total = None
@@ -363,11 +354,6 @@ class AvgPool2D(_SpatialMixin, Layer):
         for rows, cols in self._offsets():
             grad_x_pad[:, rows, cols] += share
         return self._crop(grad_x_pad)
-
-    def __repr__(self):
-        return (
-            f"AvgPool2D(pool_size={self.pool_size}, stride={self.stride}, padding={self.padding!r})"
-        )
 
 
 class GlobalAvgPool2D(Layer):
