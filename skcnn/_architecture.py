@@ -5,7 +5,9 @@ Two ways to state an architecture, both plain values that ``clone`` and
 
 * blocks: ``filters``, ``kernel_size``, ``pool_size``, ``pool_stride`` give
   one ``conv -> relu -> maxpool`` block per entry of ``filters``, and
-  ``hidden_layer_sizes`` one ``dense -> relu`` pair per entry;
+  ``hidden_layer_sizes`` one ``dense -> relu`` pair per entry
+  (``batch_norm=True`` puts a batch normalization before every ReLU,
+  ``dropout`` a dropout after every dense ReLU);
 * ``layers``: any sequence of layer specs, in any order.
 
 A layer spec is a tuple or the same words joined by ``":"``:
@@ -16,6 +18,7 @@ A layer spec is a tuple or the same words joined by ``":"``:
 ``("avgpool", size[, stride[, pad]])``          ``"avgpool:2"``
 ``("globalavgpool",)``                          ``"globalavgpool"``, ``"gap"``
 ``("relu",)``                                   ``"relu"``
+``("batchnorm",)``                              ``"batchnorm"``, ``"bn"``
 ``("dropout", rate)``                           ``"dropout:0.5"``
 ``("dense", units)``                            ``"dense:128"``
 ==============================================  ==============================
@@ -32,9 +35,12 @@ output), preceded by a flatten where the specs have none.
 
 from numbers import Integral, Real
 
+import numpy as np
+
 from ._conv import PADDING_MODES
 from ._layers import (
     AvgPool2D,
+    BatchNorm,
     Conv2D,
     Dense,
     Dropout,
@@ -53,6 +59,8 @@ LAYER_ALIASES = {
     "globalavgpool": "globalavgpool",
     "gap": "globalavgpool",
     "relu": "relu",
+    "batchnorm": "batchnorm",
+    "bn": "batchnorm",
     "dropout": "dropout",
     "dense": "dense",
 }
@@ -63,6 +71,7 @@ USAGE = {
     "avgpool": "('avgpool', pool_size[, stride[, padding]])",
     "globalavgpool": "('globalavgpool',)",
     "relu": "('relu',)",
+    "batchnorm": "('batchnorm',)",
     "dropout": "('dropout', rate)",
     "dense": "('dense', units)",
 }
@@ -195,6 +204,7 @@ BLOCK_DEFAULTS = {
     "pool_stride": None,
     "hidden_layer_sizes": (128,),
     "dropout": 0.0,
+    "batch_norm": False,
 }
 
 
@@ -246,18 +256,21 @@ def architecture_specs(params):
     strides = _per_layer(params["pool_stride"], n_conv, "pool_stride", _check_size)
     hidden = _as_int_tuple(params["hidden_layer_sizes"], "hidden_layer_sizes")
 
+    if not isinstance(params["batch_norm"], (bool, np.bool_)):
+        raise ValueError(f"batch_norm must be True or False; got {params['batch_norm']!r}.")
+    norm = [("batchnorm",)] if params["batch_norm"] else []
     specs, sources = [], []
     for i, (n_filters, kernel, pool, stride) in enumerate(zip(filters, kernels, pools, strides)):
-        specs += [("conv", n_filters, kernel, 1, padding), ("relu",)]
-        sources += [f"filters[{i}] and kernel_size", None]
+        specs += [("conv", n_filters, kernel, 1, padding), *norm, ("relu",)]
+        sources += [f"filters[{i}] and kernel_size", *[None] * len(norm), None]
         stride = pool if stride is None else stride
         if (pool, stride) != (1, 1):  # a 1x1 window with stride 1 is the identity
             specs.append(("maxpool", pool, stride, padding))
             sources.append(f"pool_size and pool_stride of block {i}")
     rate = _check_rate(params["dropout"], "dropout")
     for i, units in enumerate(hidden):
-        specs += [("dense", units), ("relu",)]
-        sources += [f"hidden_layer_sizes[{i}]", None]
+        specs += [("dense", units), *norm, ("relu",)]
+        sources += [f"hidden_layer_sizes[{i}]", *[None] * len(norm), None]
         if rate:
             specs.append(("dropout", rate))
             sources.append("dropout")
@@ -316,7 +329,13 @@ def make_layer(spec, conv_algorithm="auto"):
         return Dense(*args)
     if kind == "dropout":
         return Dropout(*args)
-    return {"relu": ReLU, "flatten": Flatten, "globalavgpool": GlobalAvgPool2D}[kind]()
+    layer_class = {
+        "relu": ReLU,
+        "batchnorm": BatchNorm,
+        "flatten": Flatten,
+        "globalavgpool": GlobalAvgPool2D,
+    }[kind]
+    return layer_class()
 
 
 def make_network(resolved, input_shape, conv_algorithm="auto", sources=None):

@@ -8,12 +8,16 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, is_classifier
+from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    _check_sample_weight,
+    check_is_fitted,
+)
 
 try:  # scikit-learn >= 1.9: the experimental callback API (set_callbacks)
     from sklearn.callback import CallbackSupportMixin
@@ -29,7 +33,7 @@ from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
 
 
-class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
+class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class of the CNN estimators; not to be used directly.
 
     Subclasses say how targets become network outputs (:meth:`_encode_y`,
@@ -45,7 +49,9 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "padding": [StrOptions(set(PADDING_MODES))],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
         "layers": [None, "array-like"],
+        "feature_layer": [None, Integral, str],
         "solver": [StrOptions({"adam", "sgd"})],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -59,6 +65,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "shuffle": ["boolean"],
+        "augment_shift": [Interval(Integral, 0, None, closed="left")],
+        "augment_flip": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -82,7 +90,9 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         padding,
         hidden_layer_sizes,
         dropout,
+        batch_norm,
         layers,
+        feature_layer,
         solver,
         learning_rate,
         learning_rate_init,
@@ -96,6 +106,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         beta_2,
         epsilon,
         shuffle,
+        augment_shift,
+        augment_flip,
         tol,
         n_iter_no_change,
         early_stopping,
@@ -115,7 +127,9 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.padding = padding
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
+        self.batch_norm = batch_norm
         self.layers = layers
+        self.feature_layer = feature_layer
         self.solver = solver
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -129,6 +143,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.shuffle = shuffle
+        self.augment_shift = augment_shift
+        self.augment_flip = augment_flip
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.early_stopping = early_stopping
@@ -139,6 +155,14 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # transform keeps float64, and float32 where the model is float32
+        tags.transformer_tags.preserves_dtype = ["float64"] + (
+            ["float32"] if self.dtype == "float32" else []
+        )
+        return tags
 
     # --- what subclasses provide ---------------------------------------------
 
@@ -168,6 +192,15 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             image_shape(self.input_shape)
         return architecture_specs(self.get_params(deep=False))
 
+    def _check_augmentation(self, input_shape):
+        height, width, _ = input_shape
+        size, what = (width, "length") if height == 1 else (min(height, width), "height and width")
+        if self.augment_shift >= size:
+            raise ValueError(
+                f"augment_shift={self.augment_shift} would move samples by their whole "
+                f"size; use fewer pixels than the input's {what} ({size})."
+            )
+
     def _build_network(self, input_shape, specs, sources):
         resolved, sources = resolve_specs(specs, sources, input_shape, self._n_outputs())
         return resolved, make_network(resolved, input_shape, self.conv_algorithm, sources)
@@ -177,12 +210,24 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         check_is_fitted(self)
         network = self.__dict__.get("_network")
         if network is None:
-            network = make_network(self.layers_, self.input_shape_, self.conv_algorithm)
-            weighted = [layer for layer in network.layers if layer.params]
-            for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
-                layer.weights, layer.bias = weights, bias
+            network = self._load_network()
             network.seed(check_random_state(self.random_state))  # dropout streams
             self._network = network
+        return network
+
+    def _load_network(self, dtype=None):
+        """A new network of the fitted architecture and weights (cast to ``dtype``).
+
+        Without ``dtype`` the network shares the fitted arrays.
+        """
+        network = make_network(self.layers_, self.input_shape_, self.conv_algorithm)
+        cast = (lambda a: a) if dtype is None else (lambda a: a.astype(dtype))
+        weighted = [layer for layer in network.layers if layer.params]
+        for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
+            layer.weights, layer.bias = cast(weights), cast(bias)
+        buffered = [layer for layer in network.layers if layer.buffers]
+        for layer, buffers in zip(buffered, self.running_stats_):
+            layer.buffers = [cast(b) for b in buffers]
         return network
 
     @property
@@ -215,8 +260,10 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         y = self._encode_y(y, classes=classes, reset=first_pass)
         sample_weight = self._sample_weight(X, y, sample_weight, dtype)
 
+        self._check_augmentation(input_shape)
         if first_pass:
             resolved, network = self._build_network(input_shape, specs, sources)
+            self._feature_layer_index(network)  # a bad feature_layer fails now, not later
             self._random_state = check_random_state(self.random_state)
             network.initialize(self._random_state, dtype, self.init)
             self.input_shape_ = input_shape
@@ -263,6 +310,7 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         weighted = [layer for layer in network.layers if layer.params]
         self.coefs_ = [layer.weights for layer in weighted]
         self.intercepts_ = [layer.bias for layer in weighted]
+        self.running_stats_ = [tuple(layer.buffers) for layer in network.layers if layer.buffers]
         self._network = network
 
     def _sample_weight(self, X, y, sample_weight, dtype):
@@ -428,7 +476,7 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         total_loss, total_weight, n_seen = 0.0, 0.0, 0
         for batch in gen_batches(n_samples, batch_size):
             index = batch if order is None else order[batch]
-            X_batch, y_batch = X[index], y[index]
+            X_batch, y_batch = self._augment(X[index]), y[index]
             weight = None if sample_weight is None else sample_weight[index]
             batch_weight = len(y_batch) if weight is None else float(weight.sum())
             if batch_weight > 0:  # a batch of zero weights teaches nothing
@@ -439,6 +487,35 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             if interrupt.raised:
                 break
         return total_loss / max(total_weight, np.finfo(float).tiny), n_seen
+
+    def _augment(self, X):
+        """Train-time augmentation of a batch: random shifts and left-right flips.
+
+        Each sample moves by its own random offset of up to ``augment_shift``
+        pixels along each axis (only along the length for signals), the
+        uncovered border repeating the edge pixels; with ``augment_flip``,
+        half the samples (at random) are mirrored left-right. Returns a new
+        array; ``X`` itself is never changed.
+        """
+        shift, rng = self.augment_shift, self._random_state
+        if not shift and not self.augment_flip:
+            return X
+        n, height, width, _ = X.shape
+        if self.augment_flip:
+            mirrored = rng.random_sample(n) < 0.5
+            X = np.where(mirrored[:, None, None, None], X[:, :, ::-1], X)
+        if shift:
+            shift_y = shift if height > 1 else 0
+            dy = rng.randint(-shift_y, shift_y + 1, n)
+            dx = rng.randint(-shift, shift + 1, n)
+            padded = np.pad(X, [(0, 0), (shift_y, shift_y), (shift, shift), (0, 0)], "edge")
+            X = np.empty_like(X)
+            # out[i, r, c] = in[i, r - dy_i, c - dx_i]: one slice per distinct offset
+            for oy, ox in set(zip(dy.tolist(), dx.tolist())):
+                same = (dy == oy) & (dx == ox)
+                top, left = shift_y - oy, shift - ox
+                X[same] = padded[same, top : top + height, left : left + width]
+        return X
 
     def _train_step(self, network, X, y, sample_weight):
         """Forward, backward and one optimizer update on a batch; return its loss."""
@@ -478,20 +555,82 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         float64, where results do not depend on how many samples come together
         (float32 BLAS products differ with the batch at the 1e-7 level).
         """
+        return self._forward(X)
+
+    def _forward(self, X, stop=None):
+        """Check ``X``; run the fitted network's layers ``[:stop]`` on it."""
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
         if X.dtype != self.coefs_[0].dtype:
             X = X.astype(np.float64, copy=False)
-            network = self._network_in(np.float64)
-        return network.predict(X)
+            network = self._load_network(np.float64)
+        return network.predict(X, stop)
 
-    def _network_in(self, dtype):
-        """A copy of the fitted network with its weights cast to ``dtype``."""
-        network = make_network(self.layers_, self.input_shape_, self.conv_algorithm)
-        weighted = [layer for layer in network.layers if layer.params]
-        for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
-            layer.weights, layer.bias = weights.astype(dtype), bias.astype(dtype)
-        return network
+    # --- features ------------------------------------------------------------
+
+    def _feature_layer_index(self, network):
+        """Index in ``network.layers`` of the layer ``feature_layer`` names."""
+        names, n_layers = network.names, len(network.layers)
+        if self.feature_layer is None:
+            return n_layers - 2  # the last hidden layer: what the output layer sees
+        if isinstance(self.feature_layer, str):
+            if self.feature_layer in names:
+                return names.index(self.feature_layer)
+        elif -n_layers <= self.feature_layer < n_layers:
+            return self.feature_layer % n_layers
+        raise ValueError(
+            f"feature_layer={self.feature_layer!r} names no layer of this network; use a "
+            f"name of {names} or an index from {-n_layers} to {n_layers - 1} (print "
+            f"network_ to see them)."
+        )
+
+    def transform(self, X):
+        """The learned features of ``X``: the output of ``feature_layer``.
+
+        By default the last hidden layer, the features the output layer
+        votes with, so a fitted CNN can feed any other estimator. Spatial
+        outputs (after a convolution or pooling) are flattened in
+        ``(row, column, channel)`` order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, height, width[, channels])
+            Samples of the fitted shape.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, n_features_out)
+            Named by :meth:`get_feature_names_out`.
+        """
+        stop = self._feature_layer_index(self._get_network()) + 1
+        features = self._forward(X, stop)
+        return features.reshape(len(features), -1)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the features :meth:`transform` gives.
+
+        ``"<layer>_<unit>"`` for flat layers (``"dense1_0"``, ...) and
+        ``"<layer>_r<row>_c<column>_ch<channel>"`` for spatial ones, with the
+        layer names of ``print(network_)``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Checked against ``feature_names_in_``; not otherwise used.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        network = self._get_network()
+        _check_feature_names_in(self, input_features, generate_names=False)
+        index = self._feature_layer_index(network)
+        name, shape = network.names[index], network.layers[index].output_shape
+        if len(shape) == 1:
+            names = [f"{name}_{unit}" for unit in range(shape[0])]
+        else:
+            names = [f"{name}_r{r}_c{c}_ch{ch}" for r, c, ch in np.ndindex(*shape)]
+        return np.asarray(names, dtype=object)
 
 
 class _InterruptFlag:

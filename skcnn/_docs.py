@@ -39,15 +39,27 @@ PARAMETERS = """\
         Dropout rate after every hidden dense layer: while training, each of
         its outputs is zeroed with this probability (and the rest scaled up).
 
+    batch_norm : bool, default=False
+        Put a batch normalization before every ReLU of the blocks: each
+        channel is standardized over the batch, then scaled and shifted by
+        learned values (running averages of the batch statistics serve
+        prediction). Often trains faster and at larger learning rates.
+
     layers : None or tuple of layer specs, default=None
         The hidden layers in any order, instead of the block arguments
         above, which must then stay at their defaults. Each spec is a tuple
         or a string: ``("conv", filters, kernel[, stride[, padding]])`` or
         ``"conv:32:3"``, ``("maxpool", size[, stride[, padding]])`` or
         ``"maxpool:2"``, ``"avgpool:2"``, ``"globalavgpool"``, ``"relu"``,
-        ``"dropout:0.5"``, ``("dense", units)`` or ``"dense:64"``.
+        ``"dropout:0.5"``, ``"batchnorm"``, ``("dense", units)`` or ``"dense:64"``.
         Sizes are ints or pairs (``"3x5"`` in strings). The output layer is
         always added.
+
+    feature_layer : None, str or int, default=None
+        The layer whose output :meth:`transform` gives: ``None`` for the
+        last hidden layer (what the output layer votes with), a name from
+        ``print(network_)`` such as ``"pool2"`` or ``"dense1"``, or an index
+        into its layers (``-1`` is the output layer's scores).
 
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.
@@ -91,6 +103,18 @@ PARAMETERS = """\
 
     shuffle : bool, default=True
         Whether to shuffle the samples in every epoch.
+
+    augment_shift : int, default=0
+        Train-time augmentation: every sample of every batch moves by a
+        random offset of up to this many pixels along each axis (along the
+        length of signals), its border repeating the edge pixels. A fresh
+        draw each epoch, so the network learns features that do not depend
+        on the exact position. Prediction sees the samples as they are.
+
+    augment_flip : bool, default=False
+        Train-time augmentation: mirror a random half of every batch
+        left-right (reverse signals in time). Use it only where a mirrored
+        sample keeps its label.
 
     tol : float, default=1e-4
         Training stops when the epoch loss has not improved by at least
@@ -148,12 +172,17 @@ ATTRIBUTES = """\
         The fitted architecture, every layer as a plain tuple, output included.
 
     coefs_ : list of ndarray
-        Weights of every convolution and dense layer, in order: shape
-        ``(kernel_height, kernel_width, in_channels, filters)`` for
-        convolutions, ``(n_inputs, units)`` for dense layers.
+        Weights of every convolution, dense and batch normalization layer,
+        in order: shape ``(kernel_height, kernel_width, in_channels,
+        filters)`` for convolutions, ``(n_inputs, units)`` for dense layers,
+        ``(channels,)`` (the scale) for batch normalization.
 
     intercepts_ : list of ndarray
-        Biases matching ``coefs_``.
+        Biases matching ``coefs_`` (the shift, for batch normalization).
+
+    running_stats_ : list of tuple of ndarray
+        ``(mean, variance)`` running averages of every batch normalization
+        layer, in order; what prediction standardizes with.
 
     n_iter_ : int
         Epochs run.

@@ -91,29 +91,64 @@ class Network:
                 )
         return max(1, int(PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
 
-    def predict(self, X):
+    @property
+    def names(self):
+        """A short name per layer: ``conv1``, ``pool1``, ``relu1``, ..., ``output``.
+
+        Layers of a kind are numbered in order; the last dense layer is ``output``.
+        """
+        counts, names = {}, []
+        for layer in self.layers[:-1]:
+            kind = _KIND_NAMES.get(type(layer).__name__, type(layer).__name__.lower())
+            counts[kind] = counts.get(kind, 0) + 1
+            names.append(kind if kind in _SINGLE_KINDS else f"{kind}{counts[kind]}")
+        return [*names, "output"]
+
+    def predict(self, X, stop=None):
         """Scores of ``X`` in bounded memory: batches, and no saved intermediates.
 
-        A sample gets the same scores alone or among others: a batch of one
-        runs as two copies, since BLAS computes a one-row product (gemv) in
-        another order than a matrix product (gemm).
+        With ``stop``, the output of layer ``stop - 1`` instead (the layers
+        ``[:stop]`` run). A sample gets the same scores alone or among others:
+        a batch of one runs as two copies, since BLAS computes a one-row
+        product (gemv) in another order than a matrix product (gemm).
         """
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         scores = [
-            self._forward_batch(X[start : start + batch]) for start in range(0, len(X), batch)
+            self._forward_batch(X[start : start + batch], stop) for start in range(0, len(X), batch)
         ]
         return scores[0] if len(scores) == 1 else np.concatenate(scores)
 
-    def _forward_batch(self, X):
+    def _forward_batch(self, X, stop=None):
         if len(X) == 1:
-            return self.forward(np.concatenate([X, X]))[:1]
-        return self.forward(X)
+            return self._forward_batch(np.concatenate([X, X]), stop)[:1]
+        for layer in self.layers[:stop]:
+            X = layer.forward(X)
+        return X
 
     def __repr__(self):
-        rows = [("layer", "output", "params"), ("input", _shape_str(self.input_shape or ()), "")]
-        for layer in self.layers:
+        rows = [("", "layer", "output", "params")]
+        rows.append(("", "input", _shape_str(self.input_shape or ()), ""))
+        for name, layer in zip(self.names, self.layers):
             n_params = sum(p.size for p in layer.params if p is not None)
-            rows.append((str(layer), _shape_str(layer.output_shape or ()), n_params or ""))
-        width = max(len(name) for name, _, _ in rows)
-        lines = [f"{name:<{width}}  {shape:>10}  {n:>8}".rstrip() for name, shape, n in rows]
+            rows.append((name, str(layer), _shape_str(layer.output_shape or ()), n_params or ""))
+        w_name = max(len(row[0]) for row in rows)
+        w_layer = max(len(row[1]) for row in rows)
+        lines = [
+            f"{name:<{w_name}}  {layer:<{w_layer}}  {shape:>10}  {n:>8}".rstrip()
+            for name, layer, shape, n in rows
+        ]
         return "Network(\n  " + "\n  ".join(lines) + "\n)"
+
+
+_KIND_NAMES = {
+    "Conv2D": "conv",
+    "MaxPool2D": "pool",
+    "AvgPool2D": "avgpool",
+    "GlobalAvgPool2D": "globalavgpool",
+    "BatchNorm": "batchnorm",
+    "ReLU": "relu",
+    "Dropout": "dropout",
+    "Flatten": "flatten",
+    "Dense": "dense",
+}
+_SINGLE_KINDS = {"flatten", "globalavgpool"}  # at most one per network

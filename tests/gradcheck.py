@@ -21,16 +21,18 @@ def numerical_gradient(f, x, eps=1e-6):
     return grad
 
 
-def check_layer_gradients(layer, X, rng, rtol=1e-6, atol=1e-8):
+def check_layer_gradients(layer, X, rng, rtol=1e-6, atol=1e-8, training=False):
     """Compare a built, initialized layer's backward pass with finite differences.
 
     The scalar is ``L = sum(forward(X) * R)`` for a fixed random ``R``, so
     dL/d(output) = R, and the layer must return dL/dX and fill dL/d(params).
+    ``training`` differentiates the training forward pass (batch
+    normalization's batch statistics) instead of the prediction one.
     """
     R = rng.standard_normal(layer.forward(X).shape)
 
     def loss():
-        return float(np.sum(layer.forward(X) * R))
+        return float(np.sum(layer.forward(X, training=training) * R))
 
     layer.forward(X, training=True)
     grad_X = layer.backward(R.copy())

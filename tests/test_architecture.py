@@ -42,7 +42,7 @@ def test_parse_layer_spec(spec, expected):
         ("conv:0:3", r"layers\[2\]: filters must be an int >= 1"),
         ("conv:8", r"conv layer is written"),
         ("maxpool:2:2:full", r"padding must be 'valid' or 'same'"),
-        ("batchnorm", r"unknown layer kind .batchnorm."),
+        ("softmax", r"unknown layer kind .softmax."),
         (("dense", 2.5), r"units must be an int >= 1"),
         (("relu", 3), r"relu layer is written"),
         (42, r"layers\[2\] must be a layer spec"),

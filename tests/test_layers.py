@@ -7,6 +7,7 @@ from gradcheck import check_layer_gradients, numerical_gradient
 from skcnn._conv import CONV_ALGORITHMS
 from skcnn._layers import (
     AvgPool2D,
+    BatchNorm,
     Conv2D,
     Dense,
     Dropout,
@@ -239,6 +240,40 @@ def test_dropout_rate_and_prediction():
     assert abs(np.mean(out == 0) - 0.25) < 0.02
     np.testing.assert_allclose(out[out > 0], 1 / 0.75)
     assert layer.forward(X) is X  # prediction drops nothing
+
+
+@pytest.mark.parametrize("input_shape", [(3, 4, 5), (7,), (1, 6, 2)])
+def test_batchnorm_gradients(input_shape):
+    rng = np.random.RandomState(0)
+    layer = built(BatchNorm(), input_shape)
+    layer.weights = rng.uniform(0.5, 2, layer.weights.shape)  # not the identity start
+    layer.bias = rng.standard_normal(layer.bias.shape)
+    X = rng.normal(3, 2, (4, *input_shape))
+    check_layer_gradients(layer, X, rng, training=True)
+
+
+def test_batchnorm_statistics_train_and_predict():
+    rng = np.random.RandomState(0)
+    layer = built(BatchNorm(momentum=0.5), (2, 2, 3))
+    X = rng.normal([1.0, -2.0, 5.0], [1.0, 3.0, 0.5], (50, 2, 2, 3))
+    out = layer.forward(X, training=True)
+    np.testing.assert_allclose(out.mean(axis=(0, 1, 2)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 1, 2)), 1, rtol=1e-4)
+    rows = X.reshape(-1, 3)
+    # running = (1 - momentum) * start + momentum * batch (variance unbiased)
+    np.testing.assert_allclose(layer.running_mean, 0.5 * rows.mean(axis=0))
+    np.testing.assert_allclose(layer.running_var, 0.5 + 0.5 * rows.var(axis=0, ddof=1))
+    # Prediction standardizes with the running averages, sample by sample.
+    expected = (X - layer.running_mean) / np.sqrt(layer.running_var + layer.epsilon)
+    np.testing.assert_allclose(layer.forward(X), expected)
+    np.testing.assert_allclose(layer.forward(X[:1]), expected[:1])
+
+
+def test_batchnorm_constant_channel_stays_finite():
+    layer = built(BatchNorm(), (3,))
+    out = layer.forward(np.ones((5, 3)), training=True)
+    assert np.all(out == 0)
+    assert np.all(np.isfinite(layer.backward(np.ones((5, 3)))))
 
 
 @pytest.mark.parametrize("weighted", [False, True])

@@ -1,5 +1,6 @@
 """Training control: early stopping, schedules, partial_fit, warm_start, weights, Ctrl-C."""
 
+import pickle
 import signal
 import warnings
 
@@ -269,3 +270,93 @@ def test_warm_start_refuses_a_changed_architecture(digits_small):
     clf.set_params(filters=(4,), learning_rate_init=0.01)  # training arguments may change
     quiet(clf, "fit", X, y)
     assert clf.n_iter_ == 2
+
+
+def shifted(X, dy, dx):
+    """8x8 digits moved by (dy, dx) pixels, zeros coming in."""
+    images, out = X.reshape(-1, 8, 8), np.zeros((len(X), 8, 8))
+    rows, cols = slice(max(dy, 0), 8 + min(dy, 0)), slice(max(dx, 0), 8 + min(dx, 0))
+    out[:, rows, cols] = images[:, max(-dy, 0) : 8 + min(-dy, 0), max(-dx, 0) : 8 + min(-dx, 0)]
+    return out.reshape(len(X), -1)
+
+
+def test_batch_norm_learns_digits_faster(digits):
+    X, y = digits
+    args = dict(input_shape=(8, 8), filters=(16,), hidden_layer_sizes=(32,), random_state=0)
+    plain = quiet(CNNClassifier(max_iter=3, **args), "fit", X[:1200], y[:1200])
+    normed = quiet(CNNClassifier(batch_norm=True, max_iter=3, **args), "fit", X[:1200], y[:1200])
+    kinds = [spec[0] for spec in normed.layers_]
+    assert kinds[:3] == ["conv", "batchnorm", "relu"] and kinds.count("batchnorm") == 2
+    assert normed.loss_curve_[-1] < 0.8 * plain.loss_curve_[-1]
+    assert normed.score(X[1200:], y[1200:]) > 0.85
+    # Prediction uses the running statistics: a sample scores the same alone.
+    proba = normed.predict_proba(X[1200:])
+    np.testing.assert_allclose(normed.predict_proba(X[1200:1201]), proba[:1], rtol=1e-5)
+    mean, var = normed.running_stats_[0]
+    assert mean.shape == var.shape == (16,) and np.all(var > 0) and np.any(mean != 0)
+
+
+def test_batch_norm_state_survives_pickling_and_warm_start(digits_small):
+    X, y = digits_small
+    clf = quiet(CNNClassifier(batch_norm=True, max_iter=2, **SMALL), "fit", X, y)
+    loaded = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    before = [stat.copy() for pair in clf.running_stats_ for stat in pair]
+    clf.set_params(warm_start=True, max_iter=1)
+    quiet(clf, "fit", X, y)
+    after = [stat for pair in clf.running_stats_ for stat in pair]
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after))
+    assert clf.network_.layers[1].running_mean is clf.running_stats_[0][0]
+
+
+def augmenter(**params):
+    clf = CNNClassifier(**params)
+    clf._random_state = np.random.RandomState(0)  # as fit sets it
+    return clf
+
+
+def test_augmentation_is_exact_and_leaves_the_batch_alone(rng):
+    X = rng.standard_normal((40, 6, 7, 2))
+    original = X.copy()
+    out = augmenter(augment_shift=2, augment_flip=True)._augment(X)
+    np.testing.assert_array_equal(X, original)
+    for image, result in zip(X, out):
+        # the image, maybe mirrored, moved by at most 2 pixels, edges repeated
+        candidates = [
+            np.pad(source, [(2, 2), (2, 2), (0, 0)], "edge")[2 - dy : 8 - dy, 2 - dx : 9 - dx]
+            for source in (image, image[:, ::-1])
+            for dy in range(-2, 3)
+            for dx in range(-2, 3)
+        ]
+        assert any(np.array_equal(result, c) for c in candidates)
+    moved = [not np.array_equal(a, b) for a, b in zip(X, out)]
+    assert np.mean(moved) > 0.8  # 1 draw in 50 keeps an image as it is
+
+    signals = rng.standard_normal((30, 1, 9, 1))
+    out = augmenter(augment_shift=3)._augment(signals)
+    padded = np.pad(signals, [(0, 0), (0, 0), (3, 3), (0, 0)], "edge")
+    for padded_signal, result in zip(padded, out):  # signals move along their length only
+        assert any(np.array_equal(result, padded_signal[:, s : s + 9]) for s in range(7))
+    assert augmenter()._augment(X) is X  # nothing asked, nothing done
+
+
+def test_shift_augmentation_makes_digits_robust_to_shifts(digits):
+    X, y = digits
+    args = dict(input_shape=(8, 8), filters=(16,), hidden_layer_sizes=(32,), random_state=0)
+    plain = quiet(CNNClassifier(max_iter=10, **args), "fit", X[:1200], y[:1200])
+    moved = quiet(CNNClassifier(augment_shift=1, max_iter=10, **args), "fit", X[:1200], y[:1200])
+    X_test, y_test = X[1200:], y[1200:]
+    for dy, dx in [(1, 0), (0, 1), (-1, -1)]:
+        X_shifted = shifted(X_test, dy, dx)
+        assert moved.score(X_shifted, y_test) > plain.score(X_shifted, y_test) + 0.05
+    assert moved.score(X_test, y_test) > 0.85  # the unshifted digits stay well recognized
+    again = quiet(clone(moved), "fit", X[:1200], y[:1200])  # reproducible
+    np.testing.assert_array_equal(again.coefs_[0], moved.coefs_[0])
+
+
+def test_augment_shift_must_fit_the_input(digits_small):
+    X, y = digits_small
+    with pytest.raises(ValueError, match=r"augment_shift=8 would move .* height and width \(8\)"):
+        CNNClassifier(augment_shift=8, **SMALL).fit(X, y)
+    with pytest.raises(ValueError, match="The 'augment_shift' parameter"):
+        CNNClassifier(augment_shift=-1, **SMALL).fit(X, y)
