@@ -360,3 +360,14 @@ def test_augment_shift_must_fit_the_input(digits_small):
         CNNClassifier(augment_shift=8, **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="The 'augment_shift' parameter"):
         CNNClassifier(augment_shift=-1, **SMALL).fit(X, y)
+
+
+def test_scikit_learn_progress_bar(digits_small, capsys):
+    callback = pytest.importorskip("sklearn.callback")
+    pytest.importorskip("rich")
+    X, y = digits_small
+    clf = CNNClassifier(max_iter=2, **SMALL).set_callbacks(callback.ProgressBar())
+    quiet(clf, "fit", X, y)
+    assert clf.n_iter_ == 2
+    captured = capsys.readouterr()
+    assert "CNNClassifier - fit" in captured.out + captured.err
