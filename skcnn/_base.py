@@ -284,18 +284,22 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _training_state(self, network):
         """A copy of the weights and of everything training changes."""
-        state = {name: copy.deepcopy(self.__dict__.get(name)) for name in self._TRAINING_STATE}
+        state = {
+            name: copy.deepcopy(self.__dict__[name])
+            for name in self._TRAINING_STATE
+            if name in self.__dict__
+        }
         state["params"] = [param.copy() for param in network.params]
         return state
 
     def _restore_training_state(self, network, state):
         for param, saved in zip(network.params, state.pop("params")):
             param[...] = saved  # in place: coefs_ and the network share these arrays
-        for name, value in state.items():
-            if value is None:
-                self.__dict__.pop(name, None)
+        for name in self._TRAINING_STATE:
+            if name in state:
+                setattr(self, name, state[name])
             else:
-                setattr(self, name, value)
+                self.__dict__.pop(name, None)
 
     def _set_weights(self, network):
         weighted = [layer for layer in network.layers if layer.params]
@@ -483,6 +487,11 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _train_step(self, network, X, y, sample_weight):
         """Forward, backward and one optimizer update on a batch; return its loss."""
+        # Overflow is no warning here: a non-finite loss or weight is an error below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._checked_step(network, X, y, sample_weight)
+
+    def _checked_step(self, network, X, y, sample_weight):
         loss_layer = self._make_loss()
         scores = network.forward(X, training=True)
         loss = float(loss_layer.forward(scores, y, sample_weight))
@@ -538,10 +547,11 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         if X.dtype != self.coefs_[0].dtype:
             X = X.astype(np.float64, copy=False)
             network = self._network_in(np.float64)
-        scores = network.predict(X)
-        if not np.isfinite(scores).all() and scores.dtype != np.float64:
-            # float32 overflowed (X near 3e38): float64 has the range.
-            scores = self._network_in(np.float64).predict(X.astype(np.float64))
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite scores: said below
+            scores = network.predict(X)
+            if not np.isfinite(scores).all() and scores.dtype != np.float64:
+                # float32 overflowed (X near 3e38): float64 has the range.
+                scores = self._network_in(np.float64).predict(X.astype(np.float64))
         if not np.isfinite(scores).all():
             raise ValueError(
                 f"X has values so large that the network's outputs overflow (largest "

@@ -94,7 +94,8 @@ def _clear_errors(X, dtype):
     ``ValueError`` saying what ``X`` holds and what to do.
     """
     try:
-        yield
+        with np.errstate(over="ignore"):  # overflow in the cast: said below
+            yield
     except (ValueError, TypeError) as exc:
         message = str(exc)
         if "could not convert" in message or "bytes/strings" in message:
@@ -112,7 +113,7 @@ def _clear_errors(X, dtype):
                 "X is ragged: its samples have different lengths. Every sample must have "
                 "the same shape; pad or crop them to one size first."
             ) from None
-        if "infinity or a value too large" in message and _finite_as_float64(X):
+        if "Input X contains infinity or a value too large" in message and _finite_as_float64(X):
             largest = float(np.finfo(dtype).max)
             raise ValueError(
                 f"X has values whose magnitude exceeds {largest:.3g}, the largest "
