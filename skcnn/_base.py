@@ -283,18 +283,22 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     )
 
     def _training_state(self, network):
-        """A copy of the weights and of everything training changes."""
+        """A copy of the weights and of everything training changes (random streams too)."""
         state = {
             name: copy.deepcopy(self.__dict__[name])
             for name in self._TRAINING_STATE
             if name in self.__dict__
         }
         state["params"] = [param.copy() for param in network.params]
+        state["streams"] = [copy.deepcopy(getattr(layer, "_rng", None)) for layer in network.layers]
         return state
 
     def _restore_training_state(self, network, state):
         for param, saved in zip(network.params, state.pop("params")):
             param[...] = saved  # in place: coefs_ and the network share these arrays
+        for layer, stream in zip(network.layers, state.pop("streams")):
+            if stream is not None:  # dropout
+                layer._rng = stream
         for name in self._TRAINING_STATE:
             if name in state:
                 setattr(self, name, state[name])

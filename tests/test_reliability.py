@@ -453,11 +453,12 @@ def test_an_infinite_weight_after_the_last_update_is_caught(tiny, monkeypatch):
 def test_partial_fit_that_diverges_is_undone(tiny, monkeypatch):
     X, y = tiny
     chunks = np.array_split(np.arange(len(X)), 3)
-    reference = CNNClassifier(input_shape=(8, 8), **TINY)
+    params = dict(input_shape=(8, 8), dropout=0.3, **TINY)
+    reference = CNNClassifier(**params)
     for chunk in chunks:
         reference.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
 
-    clf = CNNClassifier(input_shape=(8, 8), **TINY)
+    clf = CNNClassifier(**params)
     for chunk in chunks[:2]:
         clf.partial_fit(X[chunk], y[chunk], classes=[0, 1, 2])
     before, n_updates = weights(clf), clf._optimizer.t
@@ -468,7 +469,7 @@ def test_partial_fit_that_diverges_is_undone(tiny, monkeypatch):
     for kept, old in zip(weights(clf), before):
         np.testing.assert_array_equal(kept, old)
     assert clf.n_iter_ == 2 and clf._optimizer.t == n_updates
-    # Undone to the bit: optimizer moments and the shuffling stream included.
+    # Undone to the bit: optimizer moments, shuffling and dropout streams included.
     clf.partial_fit(X[chunks[2]], y[chunks[2]])
     assert_same_weights(clf, reference)
 
