@@ -103,10 +103,16 @@ def _clear_errors(X, dtype):
                 f"X must hold numbers, but {message.splitlines()[0]}. Encode text or "
                 f"categories as numbers first, for example with OneHotEncoder."
             ) from None
+        if isinstance(exc, TypeError) and "argument must be a string" in message:
+            raise TypeError(
+                f"X must hold numbers, but {message.splitlines()[0]}: X holds other Python "
+                f"objects (dicts, lists, ...)."
+            ) from None
         if "Complex data not supported" in message:
             raise ValueError(
-                "X holds complex numbers; the network needs real ones. Pass the real and "
-                "imaginary parts (or the modulus and phase) as two channels instead."
+                "Complex data not supported: X holds complex numbers and the network "
+                "needs real ones. Pass the real and imaginary parts (or the modulus and "
+                "phase) as two channels instead."
             ) from None
         if "inhomogeneous" in message or "setting an array element with a sequence" in message:
             raise ValueError(

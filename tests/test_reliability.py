@@ -226,7 +226,7 @@ BAD_X = [
         lambda X: np.where(X > 0.5, "high", X.astype(object)),
         r"X must hold numbers, but could not convert string to float: 'high'",
     ),
-    ("complex", lambda X: X + 1j, r"X holds complex numbers; the network needs real ones"),
+    ("complex", lambda X: X + 1j, r"Complex data not supported: X holds complex numbers"),
     (
         "ragged list",
         lambda X: [list(row) for row in X[:-1]] + [list(X[-1, :-1])],
@@ -253,6 +253,14 @@ def test_bad_X_is_refused_at_fit_and_predict(tiny, Estimator, name, make, match)
         return
     with pytest.raises(ValueError, match=match):
         fitted.predict(make(X))
+
+
+def test_python_objects_in_X(tiny):
+    X, y = tiny
+    X = X.astype(object)
+    X[0, 0] = {"a": 1}
+    with pytest.raises(TypeError, match=r"X must hold numbers, but float\(\) argument must be"):
+        CNNClassifier(input_shape=(8, 8), **TINY).fit(X, y)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
