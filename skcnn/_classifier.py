@@ -238,7 +238,7 @@ def _labels_of_one_type(y):
     """
     if y.dtype != object:
         return y
-    kinds = {type(v).__name__ for v in y.ravel()}
+    kinds = {"str" if isinstance(v, str) else type(v).__name__ for v in y.ravel()}
     if "NoneType" in kinds:
         raise ValueError("y has missing labels (None); every sample needs a label.")
     if len(kinds) > 1 and not all(isinstance(v, Real) for v in y.ravel()):

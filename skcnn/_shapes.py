@@ -21,6 +21,7 @@ channels)`` images. With 3-D or 4-D ``X``, ``input_shape`` may be left
 ``None`` or must agree with ``X``.
 """
 
+import warnings
 from contextlib import contextmanager
 from numbers import Integral
 
@@ -98,23 +99,27 @@ def _clear_errors(X, dtype):
             yield
     except (ValueError, TypeError) as exc:
         message = str(exc)
-        if "could not convert" in message or "bytes/strings" in message:
+        # Conversion errors may come from y: rewritten only when X is at fault.
+        unconvertible = not _converts(X)
+        if unconvertible and ("could not convert" in message or "bytes/strings" in message):
             raise ValueError(
                 f"X must hold numbers, but {message.splitlines()[0]}. Encode text or "
                 f"categories as numbers first, for example with OneHotEncoder."
             ) from None
-        if isinstance(exc, TypeError) and "argument must be a string" in message:
+        if unconvertible and isinstance(exc, TypeError) and "argument must be a str" in message:
             raise TypeError(
                 f"X must hold numbers, but {message.splitlines()[0]}: X holds other Python "
                 f"objects (dicts, lists, ...)."
             ) from None
-        if "Complex data not supported" in message:
+        if "Complex data not supported" in message and np.iscomplexobj(X):
             raise ValueError(
                 "Complex data not supported: X holds complex numbers and the network "
                 "needs real ones. Pass the real and imaginary parts (or the modulus and "
                 "phase) as two channels instead."
             ) from None
-        if "inhomogeneous" in message or "setting an array element with a sequence" in message:
+        if unconvertible and (
+            "inhomogeneous" in message or "an array element with a seq" in message
+        ):
             raise ValueError(
                 "X is ragged: its samples have different lengths. Every sample must have "
                 "the same shape; pad or crop them to one size first."
@@ -127,6 +132,17 @@ def _clear_errors(X, dtype):
                 f"with StandardScaler) or use dtype='float64'."
             ) from None
         raise
+
+
+def _converts(X):
+    """Whether NumPy turns ``X`` into a float64 array (complex ``X`` does, with a warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Casting complex values")
+            np.asarray(X, dtype=np.float64)
+    except (ValueError, TypeError):
+        return False
+    return True
 
 
 def _finite_as_float64(X):

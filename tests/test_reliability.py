@@ -298,12 +298,21 @@ def test_bad_labels(tiny, y, match):
         CNNClassifier(input_shape=(8, 8), **TINY).fit(X, y)
 
 
+def test_bad_regression_targets_are_named_as_y(tiny):
+    X, _ = tiny
+    with pytest.raises(ValueError, match="could not convert string to float") as error:
+        CNNRegressor(input_shape=(8, 8), **TINY).fit(X, ["a"] * len(X))
+    assert "X must" not in str(error.value)  # not blamed on X
+
+
 def test_object_labels_of_one_type_are_accepted(tiny):
     X, y = tiny
     clf = quiet_fit(CNNClassifier(input_shape=(8, 8), **TINY), X, y.astype(object))
     assert clf.classes_.dtype.kind == "i"
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
-    strings = quiet_fit(CNNClassifier(input_shape=(8, 8), **TINY), X, y.astype(str).astype(object))
+    # Python and NumPy strings together are one type.
+    labels = np.array([str(v) if v % 2 else np.str_(v) for v in y], dtype=object)
+    strings = quiet_fit(CNNClassifier(input_shape=(8, 8), **TINY), X, labels)
     assert list(strings.classes_) == ["0", "1", "2"]
 
 
