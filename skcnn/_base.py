@@ -1,5 +1,6 @@
 """What every skcnn estimator shares: arguments, the network, the training loop."""
 
+import copy
 import signal
 import threading
 import time
@@ -285,6 +286,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         network = self._get_network()
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
             self._random_state = check_random_state(self.random_state)
+        before = None if first_pass else self._training_state(network)
         if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
 
@@ -295,16 +297,60 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             callbacks.call_on_fit_task_begin(
                 estimator=self, X=X, y=self.classes_[y] if is_classifier(self) else y
             )
+        self._n_updates = 0
         try:
             self._fit_loop(network, X, y, sample_weight, incremental, callbacks)
-        except _DivergedError:
+        except _DivergedError as exc:
             if first_pass:  # leave no model with non-finite weights behind
                 for name in ("coefs_", "intercepts_", "layers_", "_network", "_optimizer"):
                     self.__dict__.pop(name, None)
-            raise
+                raise
+            # A model trained before keeps what it had before this call.
+            self._restore_training_state(network, before)
+            raise _DivergedError(
+                f"{exc} The model keeps the weights it had before this call to "
+                f"{'partial_fit' if incremental else 'fit'}."
+            ) from None
         if callbacks is not None:
             callbacks.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
         return self
+
+    # What a diverged warm_start fit or partial_fit puts back.
+    _TRAINING_STATE = (
+        "n_iter_",
+        "t_",
+        "loss_curve_",
+        "best_loss_",
+        "validation_scores_",
+        "validation_loss_curve_",
+        "best_validation_score_",
+        "_no_improvement_count",
+        "_optimizer",
+        "_random_state",
+    )
+
+    def _training_state(self, network):
+        """A copy of the weights and of everything training changes (random streams too)."""
+        state = {
+            name: copy.deepcopy(self.__dict__[name])
+            for name in self._TRAINING_STATE
+            if name in self.__dict__
+        }
+        state["arrays"] = [array.copy() for array in network.params + network.buffers]
+        state["streams"] = [copy.deepcopy(getattr(layer, "_rng", None)) for layer in network.layers]
+        return state
+
+    def _restore_training_state(self, network, state):
+        for array, saved in zip(network.params + network.buffers, state.pop("arrays")):
+            array[...] = saved  # in place: coefs_ and the network share these arrays
+        for layer, stream in zip(network.layers, state.pop("streams")):
+            if stream is not None:  # dropout
+                layer._rng = stream
+        for name in self._TRAINING_STATE:
+            if name in state:
+                setattr(self, name, state[name])
+            else:
+                self.__dict__.pop(name, None)
 
     def _set_weights(self, network):
         weighted = [layer for layer in network.layers if layer.params]
@@ -390,6 +436,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 loss, n_seen = self._run_epoch(network, X, y, sample_weight, batch_size, interrupt)
                 if n_seen == 0:  # interrupted before the first batch of the epoch
                     break
+                if not all(np.isfinite(param).all() for param in network.params):
+                    # The last update overflowed: no later loss would show it.
+                    raise _DivergedError(self._diverged_message())
                 self.n_iter_ += 1
                 self.t_ += n_seen
                 self.loss_curve_.append(loss)
@@ -519,6 +568,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
     def _train_step(self, network, X, y, sample_weight):
         """Forward, backward and one optimizer update on a batch; return its loss."""
+        # Overflow is no warning here: a non-finite loss or weight is an error below.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._checked_step(network, X, y, sample_weight)
+
+    def _checked_step(self, network, X, y, sample_weight):
         loss_layer = self._make_loss()
         scores = network.forward(X, training=True)
         loss = float(loss_layer.forward(scores, y, sample_weight))
@@ -532,13 +586,27 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                     loss += 0.5 * scale * float(np.vdot(param, param))
                     grad += scale * param
         if not np.isfinite(loss):
-            raise _DivergedError(
-                f"Training diverged in epoch {self.n_iter_ + 1}: the loss is no longer "
-                f"finite. Use a smaller learning_rate_init (now {self.learning_rate_init}) "
-                f"or scale the inputs, for example with StandardScaler."
-            )
+            raise _DivergedError(self._diverged_message())
         self._optimizer.update(params, grads)
+        self._n_updates += 1
         return loss
+
+    def _diverged_message(self):
+        if self._n_updates == 0 and self.n_iter_ == 0:
+            # Not the optimizer's doing: the first loss, of the initial weights.
+            targets = " and the targets y" if not is_classifier(self) else ""
+            return (
+                f"The loss is not finite at the initial weights, before any update: the "
+                f"values of X{targets} are too large for {self.dtype} computation. Scale "
+                f"them (StandardScaler for X"
+                + (", TransformedTargetRegressor for y" if targets else "")
+                + ") or use dtype='float64'."
+            )
+        return (
+            f"Training diverged in epoch {self.n_iter_ + 1}: the loss or the weights are no "
+            f"longer finite. Use a smaller learning_rate_init (now {self.learning_rate_init}) "
+            f"or scale the inputs, for example with StandardScaler."
+        )
 
     def _validation_scores(self, network, X, y, sample_weight):
         """Score (as ``score``) and mean loss of the held-out samples."""
@@ -564,7 +632,18 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         if X.dtype != self.coefs_[0].dtype:
             X = X.astype(np.float64, copy=False)
             network = self._load_network(np.float64)
-        return network.predict(X, stop)
+        with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs: said below
+            out = network.predict(X, stop)
+            if not np.isfinite(out).all() and out.dtype != np.float64:
+                # float32 overflowed (X near 3e38): float64 has the range.
+                out = self._load_network(np.float64).predict(X.astype(np.float64), stop)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"X has values so large that the network's outputs overflow (largest "
+                f"magnitude in X: {float(np.abs(X).max()):.3g}); scale X the way the "
+                f"training data was scaled."
+            )
+        return out
 
     # --- features ------------------------------------------------------------
 

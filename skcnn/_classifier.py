@@ -1,5 +1,7 @@
 """CNNClassifier: a convolutional neural network for scikit-learn."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -100,6 +102,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         self.class_weight = class_weight
 
     def _encode_y(self, y, classes=None, reset=True):
+        y = _labels_of_one_type(y)
         check_classification_targets(y)
         if reset:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -233,6 +236,25 @@ width) or (n_samples, height, width, channels)
         """
         scores = self._scores(X)  # checks first that the model is fitted
         return self.classes_[np.argmax(scores, axis=1)]
+
+
+def _labels_of_one_type(y):
+    """An object ``y`` of one kind of label as a plain array; mixed kinds refused.
+
+    scikit-learn reads object arrays of numbers as an "unknown" target type;
+    ``np.array([1, 2], dtype=object)`` (as pandas gives) becomes ints here.
+    """
+    if y.dtype != object:
+        return y
+    kinds = {"str" if isinstance(v, str) else type(v).__name__ for v in y.ravel()}
+    if "NoneType" in kinds:
+        raise ValueError("y has missing labels (None); every sample needs a label.")
+    if len(kinds) > 1 and not all(isinstance(v, Real) for v in y.ravel()):
+        raise ValueError(
+            f"y mixes labels of the types {sorted(kinds)}; use labels of one type, for "
+            f"example y.astype(str)."
+        )
+    return y if isinstance(y.flat[0], str) else np.asarray(y.tolist())
 
 
 CNNClassifier.__doc__ = compose(

@@ -73,7 +73,11 @@ PARAMETERS = """\
         when it falls below 1e-6.
 
     learning_rate_init : float, default=0.001
-        Step size of the optimizer.
+        Step size of the optimizer. Too large a step makes training diverge:
+        once the loss or a weight is no longer finite, ``fit`` raises a
+        ``ValueError`` saying so. A first fit then leaves the estimator
+        unfitted; a ``warm_start`` fit or a ``partial_fit`` leaves the model as
+        it was before the call.
 
     power_t : float, default=0.5
         Exponent of ``learning_rate="invscaling"``.

@@ -64,6 +64,11 @@ class Network:
         return [p for layer in self.layers for p in layer.params]
 
     @property
+    def buffers(self):
+        """Flat list of the arrays training updates without gradients (running averages)."""
+        return [b for layer in self.layers for b in layer.buffers]
+
+    @property
     def grads(self):
         """Gradients matching :attr:`params`, filled by :meth:`backward`."""
         return [g for layer in self.layers for g in layer.grads]

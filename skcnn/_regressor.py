@@ -98,7 +98,14 @@ class CNNRegressor(RegressorMixin, BaseCNN):
         return tags
 
     def _encode_y(self, y, classes=None, reset=True):
-        targets = np.asarray(y, dtype=self.dtype).reshape(len(y), -1)
+        with np.errstate(over="ignore"):
+            targets = np.asarray(y, dtype=self.dtype).reshape(len(y), -1)
+        if not np.isfinite(targets).all():  # y itself is finite (validate_data checked)
+            raise ValueError(
+                f"y has values whose magnitude exceeds {float(np.finfo(self.dtype).max):.3g}, "
+                f"the largest {self.dtype}; they would become infinite. Scale y (for example "
+                f"with TransformedTargetRegressor and a StandardScaler) or use dtype='float64'."
+            )
         if reset:
             self.n_outputs_ = targets.shape[1]
             self._y_is_1d = np.ndim(y) == 1

@@ -21,6 +21,8 @@ channels)`` images. With 3-D or 4-D ``X``, ``input_shape`` may be left
 ``None`` or must agree with ``X``.
 """
 
+import warnings
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -84,6 +86,73 @@ def sample_shape(X_shape, input_shape):
     )
 
 
+@contextmanager
+def _clear_errors(X, dtype):
+    """Turn NumPy's conversion errors about ``X`` into messages that name ``X``.
+
+    Strings, complex numbers, ragged nested lists and finite values beyond the
+    range of the compute ``dtype`` (1e39 in float32) are refused with a
+    ``ValueError`` saying what ``X`` holds and what to do.
+    """
+    try:
+        with np.errstate(over="ignore"):  # overflow in the cast: said below
+            yield
+    except (ValueError, TypeError) as exc:
+        message = str(exc)
+        # Conversion errors may come from y: rewritten only when X is at fault.
+        unconvertible = not _converts(X)
+        if unconvertible and ("could not convert" in message or "bytes/strings" in message):
+            raise ValueError(
+                f"X must hold numbers, but {message.splitlines()[0]}. Encode text or "
+                f"categories as numbers first, for example with OneHotEncoder."
+            ) from None
+        if unconvertible and isinstance(exc, TypeError) and "argument must be a str" in message:
+            raise TypeError(
+                f"X must hold numbers, but {message.splitlines()[0]}: X holds other Python "
+                f"objects (dicts, lists, ...)."
+            ) from None
+        if "Complex data not supported" in message and np.iscomplexobj(X):
+            raise ValueError(
+                "Complex data not supported: X holds complex numbers and the network "
+                "needs real ones. Pass the real and imaginary parts (or the modulus and "
+                "phase) as two channels instead."
+            ) from None
+        if unconvertible and (
+            "inhomogeneous" in message or "an array element with a seq" in message
+        ):
+            raise ValueError(
+                "X is ragged: its samples have different lengths. Every sample must have "
+                "the same shape; pad or crop them to one size first."
+            ) from None
+        if "Input X contains infinity or a value too large" in message and _finite_as_float64(X):
+            largest = float(np.finfo(dtype).max)
+            raise ValueError(
+                f"X has values whose magnitude exceeds {largest:.3g}, the largest "
+                f"{np.dtype(dtype).name}; they would become infinite. Scale X (for example "
+                f"with StandardScaler) or use dtype='float64'."
+            ) from None
+        raise
+
+
+def _converts(X):
+    """Whether NumPy turns ``X`` into a float64 array (complex ``X`` does, with a warning)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Casting complex values")
+            np.asarray(X, dtype=np.float64)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def _finite_as_float64(X):
+    """Whether ``X`` is all finite in float64 (so it overflows only a narrower dtype)."""
+    try:
+        return bool(np.isfinite(np.asarray(X, dtype=np.float64)).all())
+    except (ValueError, TypeError):
+        return False
+
+
 def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
     """Check ``X`` and ``y`` for training; return images, ``y`` and the sample shape.
 
@@ -98,7 +167,8 @@ def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
         y = validate_data(estimator, X="no_validation", y=y, **y_kwargs)
         check_consistent_length(images, y)
         return images, y, estimator.input_shape_
-    X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype, **y_kwargs)
+    with _clear_errors(X, dtype):
+        X, y = validate_data(estimator, X, y, allow_nd=True, dtype=dtype, **y_kwargs)
     if X.ndim > 2 and X.size == 0:
         raise ValueError(
             f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
@@ -117,14 +187,15 @@ def validate_predict_X(estimator, X, dtype):
             ndim = np.asarray(X).ndim
         except (ValueError, TypeError):  # ragged lists: let validate_data say why
             ndim = 2
-    if ndim <= 2:
-        # Checks feature names and the number of features the scikit-learn way.
-        X = validate_data(estimator, X, reset=False, dtype=dtype)
-    else:
-        X = check_array(X, allow_nd=True, dtype=dtype)
-        if sample_shape(X.shape, None) != shape:
-            raise ValueError(
-                f"X has samples of shape {X.shape[1:]}, but {type(estimator).__name__} "
-                f"was fitted on samples of shape {shape} (height, width, channels)."
-            )
+    with _clear_errors(X, np.float64 if isinstance(dtype, tuple) else dtype):
+        if ndim <= 2:
+            # Checks feature names and the number of features the scikit-learn way.
+            X = validate_data(estimator, X, reset=False, dtype=dtype)
+        else:
+            X = check_array(X, allow_nd=True, dtype=dtype)
+    if ndim > 2 and sample_shape(X.shape, None) != shape:
+        raise ValueError(
+            f"X has samples of shape {X.shape[1:]}, but {type(estimator).__name__} "
+            f"was fitted on samples of shape {shape} (height, width, channels)."
+        )
     return X.reshape(len(X), *shape)
