@@ -54,7 +54,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "layers": [None, "array-like"],
         "feature_layer": [None, Integral, str],
         "solver": [StrOptions({"adam", "sgd"})],
-        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
@@ -453,11 +453,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 improved = self._record_progress(early_stopping)
                 if self.verbose:
                     print(f"{message}, {time.perf_counter() - start:.2f} s")
-                if self.learning_rate == "invscaling":
-                    # lr = learning_rate_init / t^power_t, t = samples seen
-                    self._optimizer.learning_rate = (
-                        self.learning_rate_init / (self.t_ + 1) ** self.power_t
-                    )
+                self._schedule_learning_rate()
                 if callbacks is not None and epoch_task.call_on_fit_task_end(
                     estimator=self, X=X, y=labels, reconstruction_attributes={}
                 ):
@@ -483,6 +479,19 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         if early_stopping:  # the weights of the best validation score
             for param, best in zip(network.params, best_params):
                 param[...] = best
+
+    def _schedule_learning_rate(self):
+        """The step size of the next epoch, for the schedules that set it per epoch."""
+        if self.learning_rate == "invscaling":
+            # lr = learning_rate_init / t^power_t, t = samples seen
+            self._optimizer.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
+        elif self.learning_rate == "cosine":
+            # lr = learning_rate_init (1 + cos(pi k / max_iter)) / 2 after k epochs of the
+            # cycle: from learning_rate_init down towards 0, again every max_iter epochs
+            progress = (self.n_iter_ % self.max_iter) / self.max_iter
+            self._optimizer.learning_rate = (
+                self.learning_rate_init * (1 + np.cos(np.pi * progress)) / 2
+            )
 
     def _record_progress(self, early_stopping):
         """Count epochs without improvement by ``tol``, as MLPClassifier does."""

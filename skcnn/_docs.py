@@ -64,13 +64,16 @@ PARAMETERS = """\
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.
 
-    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine"}, default="constant"
         Schedule of the step size, for both solvers (``MLPClassifier``
         applies it to ``"sgd"`` only). ``"invscaling"`` divides
         ``learning_rate_init`` by ``t ** power_t`` after every epoch, ``t``
         the samples seen; ``"adaptive"`` divides the step by 5 each time
         ``n_iter_no_change + 1`` epochs pass without improvement, and stops
-        when it falls below 1e-6.
+        when it falls below 1e-6; ``"cosine"`` lowers the step after every
+        epoch along half a cosine, from ``learning_rate_init`` towards 0 at
+        epoch ``max_iter`` (then starts over, for ``warm_start`` and
+        ``partial_fit``): large steps first, fine ones to finish.
 
     learning_rate_init : float, default=0.001
         Step size of the optimizer. Too large a step makes training diverge:

@@ -69,6 +69,24 @@ def test_invscaling_schedule(digits_small):
     assert clf._optimizer.learning_rate == pytest.approx(0.001 / (clf.t_ + 1) ** 0.5)
 
 
+def test_cosine_schedule(digits_small):
+    X, y = digits_small
+    clf = CNNClassifier(learning_rate="cosine", max_iter=4, n_iter_no_change=10, **SMALL)
+    rates = []
+    monitor = clf._schedule_learning_rate
+
+    def record():
+        monitor()
+        rates.append(clf._optimizer.learning_rate)
+
+    clf._schedule_learning_rate = record
+    quiet(clf, "fit", X, y)
+    # after epoch k of 4: 0.001 * (1 + cos(pi k / 4)) / 2, and the cycle starts over
+    expected = [0.001 * (1 + np.cos(np.pi * k / 4)) / 2 for k in (1, 2, 3, 0)]
+    np.testing.assert_allclose(rates, expected)
+    assert rates[2] < rates[1] < rates[0] < 0.001
+
+
 def test_adaptive_schedule_divides_by_five_then_stops(digits_small):
     X, y = digits_small
     clf = CNNClassifier(
