@@ -11,7 +11,8 @@ In one process and one run:
    without it those rows are skipped with a message.
 2. The conv layers' FLOP rate during a training epoch of skcnn, as a fraction
    of this machine's float32 matrix-multiplication rate.
-3. Accuracy against fit time on the full data: skcnn's ``CNNClassifier`` and
+3. Accuracy against fit time on the full data: skcnn's ``CNNClassifier``
+   (the reference network, and the tuned one of ``reference.py``) and
    scikit-learn's ``MLPClassifier``.
 
 Prints a table of ratios and writes ``results.json``, ``results.md`` and,
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
-from reference import REFERENCE_LAYERS, reference_classifier, training_images
+from reference import REFERENCE_LAYERS, reference_classifier, training_images, tuned_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -233,6 +234,11 @@ def main():
                 (
                     "skcnn CNNClassifier (reference net)",
                     reference_classifier(max_iter=args.accuracy_max_iter),
+                    (X, X_test),
+                ),
+                (
+                    "skcnn CNNClassifier (tuned: 'same' padding, batch_norm, cosine, 8 epochs)",
+                    tuned_classifier(),
                     (X, X_test),
                 ),
                 (
