@@ -491,18 +491,26 @@ class BatchNorm(_WeightedLayer):
         if not training:
             # y = (x - mean) / sqrt(var + eps) * gamma + beta, as one scale and shift
             scale = self.weights / np.sqrt(self.running_var + self.epsilon)
-            return X * scale + (self.bias - self.running_mean * scale)
-        rows = X.reshape(-1, X.shape[-1])
-        mean, var = rows.mean(axis=0), rows.var(axis=0)
+            out = X * scale
+            out += self.bias - self.running_mean * scale
+            return out
+        channels = X.shape[-1]
+        mean = X.reshape(-1, channels).mean(axis=0)
+        x_hat = X - mean  # centred, standardized in place below
+        centred = x_hat.reshape(-1, channels)
+        n = len(centred)
+        var = np.einsum("ij,ij->j", centred, centred) / n  # no squared temporary
         self._inv_std = 1 / np.sqrt(var + self.epsilon)
-        self._x_hat = (X - mean) * self._inv_std
-        n = len(rows)
+        x_hat *= self._inv_std
+        self._x_hat = x_hat
         momentum = X.dtype.type(self.momentum)
         self.running_mean *= 1 - momentum
         self.running_mean += momentum * mean
         self.running_var *= 1 - momentum
         self.running_var += momentum * var * (n / max(n - 1, 1))
-        return self._x_hat * self.weights + self.bias
+        out = x_hat * self.weights
+        out += self.bias
+        return out
 
     def backward(self, grad_out, need_input_grad=True):
         channels = grad_out.shape[-1]
