@@ -27,6 +27,8 @@ from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
 from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 
 class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
@@ -191,12 +193,32 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         return self._get_network()
 
     def __getstate__(self):
+        """The state to save: arrays, plain containers and scalars, and the version.
+
+        The network, optimizer and random generator are rebuilt on demand from
+        ``layers_`` and ``coefs_``; a loaded model that goes on with
+        ``partial_fit`` starts a new optimizer.
+        """
         state = dict(super().__getstate__())  # a copy: the estimator keeps its own
-        # Rebuilt on demand from layers_ and coefs_; a loaded model that goes on
-        # with partial_fit starts a new optimizer.
         for name in ("_network", "_optimizer", "_random_state"):
             state.pop(name, None)
+        state["_skcnn_version"] = __version__
         return state
+
+    def __setstate__(self, state):
+        """Restore a saved state; warn if another skcnn version saved it."""
+        state = dict(state)
+        saved_version = state.pop("_skcnn_version", "unknown")
+        if saved_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_skcnn_version=__version__,
+                    original_skcnn_version=saved_version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     # --- training ------------------------------------------------------------
     #
@@ -438,7 +460,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             n_seen += len(y_batch)
             if interrupt.raised:
                 break
-        return total_loss / max(total_weight, np.finfo(float).tiny), n_seen
+        # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
+        return float(total_loss / max(total_weight, np.finfo(float).tiny)), n_seen
 
     def _train_step(self, network, X, y, sample_weight):
         """Forward, backward and one optimizer update on a batch; return its loss."""
