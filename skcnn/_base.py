@@ -183,7 +183,11 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             weighted = [layer for layer in network.layers if layer.params]
             for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
                 layer.weights, layer.bias = weights, bias
-            network.seed(check_random_state(self.random_state))  # dropout streams
+            saved_streams = self.__dict__.pop("_dropout_rng_states", None)
+            if saved_streams is not None:  # saved by __getstate__: go on with them
+                network.set_rng_states(saved_streams)
+            else:
+                network.seed(check_random_state(self.random_state))  # dropout streams
             self._network = network
         return network
 
@@ -195,13 +199,23 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     def __getstate__(self):
         """The state to save: arrays, plain containers and scalars, and the version.
 
-        The network, optimizer and random generator are rebuilt on demand from
-        ``layers_`` and ``coefs_``; a loaded model that goes on with
-        ``partial_fit`` starts a new optimizer.
+        The live network, optimizer and random generator are not saved: the
+        network is rebuilt on demand from ``layers_`` and ``coefs_``, and the
+        states of the optimizer (moments, step count, learning rate) and of the
+        random streams are saved as plain values, so that a loaded model goes
+        on with ``partial_fit`` exactly as the original would (as Dask does
+        when it moves a model between workers).
         """
         state = dict(super().__getstate__())  # a copy: the estimator keeps its own
-        for name in ("_network", "_optimizer", "_random_state"):
-            state.pop(name, None)
+        network = state.pop("_network", None)
+        optimizer = state.pop("_optimizer", None)
+        random_state = state.pop("_random_state", None)
+        if network is not None:
+            state["_dropout_rng_states"] = network.get_rng_states()
+        if optimizer is not None:
+            state["_optimizer_state"] = optimizer.get_state()
+        if random_state is not None:
+            state["_random_state_state"] = random_state.get_state()
         state["_skcnn_version"] = __version__
         return state
 
@@ -249,6 +263,8 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self._no_improvement_count = 0
+            for name in _SAVED_TRAINING_STATE:  # of a loaded model: a new start
+                self.__dict__.pop(name, None)
         else:
             resolved, _ = resolve_specs(specs, sources, self.input_shape_, self._n_outputs())
             if [tuple(spec) for spec in resolved] != self.layers_:
@@ -260,8 +276,21 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         network = self._get_network()
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
             self._random_state = check_random_state(self.random_state)
+            saved = self.__dict__.pop("_random_state_state", None)
+            if saved is not None:
+                self._random_state = np.random.RandomState()
+                self._random_state.set_state(saved)
         if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
+            saved = self.__dict__.pop("_optimizer_state", None)
+            # partial_fit of a loaded model goes on with the saved optimizer (if
+            # the solver is still the same)
+            if (
+                saved is not None
+                and incremental
+                and saved.keys() == self._optimizer.get_state().keys()
+            ):
+                self._optimizer.set_state(saved)
 
         n_epochs = 1 if incremental else self.max_iter
         callbacks = None
@@ -515,6 +544,11 @@ class BaseCNN(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
         for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
             layer.weights, layer.bias = weights.astype(dtype), bias.astype(dtype)
         return network
+
+
+# Plain-value states that __getstate__ saves in place of the live objects; a
+# loaded model holds them until training needs them.
+_SAVED_TRAINING_STATE = ("_dropout_rng_states", "_optimizer_state", "_random_state_state")
 
 
 class _InterruptFlag:

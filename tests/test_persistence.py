@@ -75,6 +75,35 @@ def test_pickle_and_joblib_round_trip_without_warning(fitted_models, digits_smal
         assert "_skcnn_version" not in estimator.__dict__  # checked, then dropped
 
 
+def go_on_training(model, X, y):
+    """Two more partial_fit epochs; return the losses and the weights."""
+    model.partial_fit(X[200:], y[200:])
+    model.partial_fit(X[:200], y[:200])
+    return model.loss_curve_, model.coefs_ + model.intercepts_
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_goes_on_exactly_after_a_round_trip(digits_small, solver):
+    """Optimizer moments, learning rate and random streams (shuffle, dropout) are saved."""
+    X, y = digits_small
+    model = CNNClassifier(
+        input_shape=(8, 8),
+        layers=["conv:2:3", "relu", "maxpool:2", ("dropout", 0.3), "dense:8", "relu"],
+        solver=solver,
+        learning_rate_init=0.01,
+        random_state=0,
+    )
+    model.partial_fit(X[:200], y[:200], classes=np.arange(10))
+    loaded = pickle.loads(pickle.dumps(model))
+    twice = pickle.loads(pickle.dumps(pickle.loads(pickle.dumps(model))))
+    expected_losses, expected_weights = go_on_training(model, X, y)
+    for copy in (loaded, twice):
+        losses, weights = go_on_training(copy, X, y)
+        assert losses == expected_losses
+        for got, expected in zip(weights, expected_weights):
+            np.testing.assert_array_equal(got, expected)
+
+
 def test_the_saved_state_holds_the_version_and_no_live_objects(fitted_models):
     state = fitted_models["classifier"].__getstate__()
     assert state["_skcnn_version"] == skcnn.__version__
@@ -151,6 +180,18 @@ def test_skops_round_trip_with_the_trusted_list(fitted_models, digits_small, tmp
         np.testing.assert_array_equal(predictions(loaded, X), predictions(model, X), err_msg=name)
         with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match="skcnn"):
             sio.load(path)  # skcnn's classes are not trusted by default
+
+
+def test_skops_loaded_model_goes_on_training_exactly(fitted_models, digits_small):
+    sio = pytest.importorskip("skops.io")
+    X, y = digits_small
+    model = pickle.loads(pickle.dumps(fitted_models["partial_fit classifier"]))
+    loaded = sio.loads(sio.dumps(model), trusted=TRUSTED_TYPES)
+    expected_losses, expected_weights = go_on_training(model, X, y)
+    losses, weights = go_on_training(loaded, X, y)
+    assert losses == expected_losses
+    for got, expected in zip(weights, expected_weights):
+        np.testing.assert_array_equal(got, expected)
 
 
 def test_skops_load_warns_for_another_version(fitted_models, monkeypatch):
