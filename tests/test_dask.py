@@ -3,6 +3,7 @@
 import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -96,7 +97,7 @@ def dask_client():
         distributed.Client(cluster) as client,
     ):
         # The workers unpickle this module's test classes by reference.
-        client.run(sys.path.insert, 0, str(__import__("pathlib").Path(__file__).parent))
+        client.run(sys.path.insert, 0, str(Path(__file__).parent))
         yield client
 
 
@@ -209,27 +210,9 @@ def test_incremental_passes_over_the_data_again(dask_client, digits_in_chunks):
     assert scores[-1] > max(scores[0], 0.3), scores  # it goes on learning (chance: 0.1)
 
 
-def _hyperband_is_broken():
-    """dask-ml's adaptive searches fail on dask >= 2025.3 (dask/dask-ml#1016)."""
-    try:
-        import dask
-        import dask_ml
-        from packaging.version import Version
-    except ImportError:
-        return False
-    return Version(dask.__version__) >= Version("2025.3") and Version(
-        dask_ml.__version__
-    ) <= Version("2025.1.0")
-
-
-@pytest.mark.xfail(
-    _hyperband_is_broken(),
-    reason="dask-ml <= 2025.1.0 calls dask.persist inside its asynchronous Client, which "
-    "dask >= 2025.3 refuses (https://github.com/dask/dask-ml/issues/1016)",
-    raises=RuntimeError,
-    strict=True,
-)
-def test_hyperband_searches_architectures_over_chunks(dask_client, digits_in_chunks):
+def test_hyperband_searches_architectures_over_chunks(
+    dask_client, digits_in_chunks, xfail_if_hyperband_is_broken
+):
     model_selection = pytest.importorskip("dask_ml.model_selection")
     X_dask, y_dask = digits_in_chunks
     grid = {"filters": [(2,), (4,), (8,)], "learning_rate_init": [1e-3, 1e-2]}
