@@ -1,5 +1,6 @@
 """Beyond one process: loky and Dask searches, BLAS threads, out-of-core training."""
 
+import os
 import subprocess
 import sys
 import warnings
@@ -13,6 +14,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 
 from skcnn import CNNClassifier
+
+# With the dashboard off, a scheduler still serves its health routes on
+# 127.0.0.1:8787, or on another port (with this warning) when 8787 is taken.
+pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
 
 TINY = dict(input_shape=(8, 8), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
 
@@ -158,6 +163,36 @@ def test_dask_workers_run_one_blas_thread_by_default(dask_client, digits_small):
         warnings.simplefilter("ignore", ConvergenceWarning)
         search.fit(X, y)
     assert np.all(search.cv_results_["mean_test_score"] == 1)
+
+
+def test_dask_workers_get_more_blas_threads_through_the_config():
+    """The recipe of docs/scaling.rst: 2 BLAS threads in each worker."""
+    dask = pytest.importorskip("dask")
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("threadpoolctl")
+    variables = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+    # The variables of the process that starts the workers win over the config;
+    # the nanny sets them in this process too: restore them afterwards.
+    saved = {name: os.environ.pop(name, None) for name in variables}
+    config = {f"distributed.nanny.pre-spawn-environ.{name}": 2 for name in variables}
+    try:
+        with (
+            dask.config.set(config),
+            distributed.LocalCluster(
+                n_workers=1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            assert list(client.run(blas_threads).values()) == [2]
+    finally:
+        for name, value in saved.items():
+            os.environ.pop(name, None)
+            if value is not None:
+                os.environ[name] = value
 
 
 # --- dask-ml: out-of-core training -----------------------------------------------
