@@ -5,6 +5,7 @@ import json
 import pickle
 import warnings
 import zipfile
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -155,6 +156,12 @@ def test_trusted_types_name_the_estimator_classes():
     expected = {f"{cls.__module__}.{cls.__qualname__}" for cls in (CNNClassifier, CNNRegressor)}
     assert set(TRUSTED_TYPES) == expected
     assert len(TRUSTED_TYPES) == len(expected)
+
+
+def test_the_docs_show_the_trusted_list_as_it_is():
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    for page in ("persistence.rst", "api.rst"):
+        assert repr(TRUSTED_TYPES) in (docs / page).read_text(), page
 
 
 def test_skops_finds_only_skcnn_estimators_untrusted(fitted_models):
