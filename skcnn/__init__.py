@@ -2,7 +2,14 @@
 
 from ._classifier import CNNClassifier
 from ._regressor import CNNRegressor
+from ._version import __version__
 
-__version__ = "0.1.0"
+#: What ``skops.io.load(file, trusted=TRUSTED_TYPES)`` must trust, beyond the
+#: types skops trusts by default, to load any fitted skcnn estimator (alone
+#: or in a scikit-learn Pipeline): skcnn's estimator classes, nothing else.
+TRUSTED_TYPES = (
+    "skcnn._classifier.CNNClassifier",
+    "skcnn._regressor.CNNRegressor",
+)
 
-__all__ = ["CNNClassifier", "CNNRegressor", "__version__"]
+__all__ = ["CNNClassifier", "CNNRegressor", "TRUSTED_TYPES", "__version__"]

@@ -32,6 +32,8 @@ from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
 from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 
 class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
@@ -212,7 +214,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         network = self.__dict__.get("_network")
         if network is None:
             network = self._load_network()
-            network.seed(check_random_state(self.random_state))  # dropout streams
+            saved_streams = self.__dict__.pop("_dropout_rng_states", None)
+            if saved_streams is not None:  # saved by __getstate__: go on with them
+                network.set_rng_states(saved_streams)
+            else:
+                network.seed(check_random_state(self.random_state))  # dropout streams
             self._network = network
         return network
 
@@ -237,12 +243,42 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         return self._get_network()
 
     def __getstate__(self):
+        """The state to save: arrays, plain containers and scalars, and the version.
+
+        The live network, optimizer and random generator are not saved: the
+        network is rebuilt on demand from ``layers_`` and ``coefs_``, and the
+        states of the optimizer (moments, step count, learning rate) and of the
+        random streams are saved as plain values, so that a loaded model goes
+        on with ``partial_fit`` exactly as the original would (as Dask does
+        when it moves a model between workers).
+        """
         state = dict(super().__getstate__())  # a copy: the estimator keeps its own
-        # Rebuilt on demand from layers_ and coefs_; a loaded model that goes on
-        # with partial_fit starts a new optimizer.
-        for name in ("_network", "_optimizer", "_random_state"):
-            state.pop(name, None)
+        network = state.pop("_network", None)
+        optimizer = state.pop("_optimizer", None)
+        random_state = state.pop("_random_state", None)
+        if network is not None:
+            state["_dropout_rng_states"] = network.get_rng_states()
+        if optimizer is not None:
+            state["_optimizer_state"] = optimizer.get_state()
+        if random_state is not None:
+            state["_random_state_state"] = random_state.get_state()
+        state["_skcnn_version"] = __version__
         return state
+
+    def __setstate__(self, state):
+        """Restore a saved state; warn if another skcnn version saved it."""
+        state = dict(state)
+        saved_version = state.pop("_skcnn_version", "unknown")
+        if saved_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_skcnn_version=__version__,
+                    original_skcnn_version=saved_version,
+                ),
+                stacklevel=2,
+            )
+        super().__setstate__(state)
 
     # --- training ------------------------------------------------------------
     #
@@ -275,6 +311,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             self.validation_scores_ = self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self._no_improvement_count = 0
+            for name in _SAVED_TRAINING_STATE:  # of a loaded model: a new start
+                self.__dict__.pop(name, None)
         else:
             resolved, _ = resolve_specs(specs, sources, self.input_shape_, self._n_outputs())
             if [tuple(spec) for spec in resolved] != self.layers_:
@@ -286,9 +324,22 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         network = self._get_network()
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
             self._random_state = check_random_state(self.random_state)
+            saved = self.__dict__.pop("_random_state_state", None)
+            if saved is not None:
+                self._random_state = np.random.RandomState()
+                self._random_state.set_state(saved)
         before = None if first_pass else self._training_state(network)
         if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
+            saved = self.__dict__.pop("_optimizer_state", None)
+            # partial_fit of a loaded model goes on with the saved optimizer (if
+            # the solver is still the same)
+            if (
+                saved is not None
+                and incremental
+                and saved.keys() == self._optimizer.get_state().keys()
+            ):
+                self._optimizer.set_state(saved)
 
         n_epochs = 1 if incremental else self.max_iter
         callbacks = None
@@ -544,7 +595,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             n_seen += len(y_batch)
             if interrupt.raised:
                 break
-        return total_loss / max(total_weight, np.finfo(float).tiny), n_seen
+        # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
+        return float(total_loss / max(total_weight, np.finfo(float).tiny)), n_seen
 
     def _augment(self, X):
         """Train-time augmentation of a batch: random shifts and left-right flips.
@@ -719,6 +771,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         else:
             names = [f"{name}_r{r}_c{c}_ch{ch}" for r, c, ch in np.ndindex(*shape)]
         return np.asarray(names, dtype=object)
+
+
+# Plain-value states that __getstate__ saves in place of the live objects; a
+# loaded model holds them until training needs them.
+_SAVED_TRAINING_STATE = ("_dropout_rng_states", "_optimizer_state", "_random_state_state")
 
 
 class _InterruptFlag:

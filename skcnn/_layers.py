@@ -410,6 +410,15 @@ class Dropout(Layer):
         """Draw this layer's own random stream from ``rng``."""
         self._rng = np.random.RandomState(rng.randint(np.iinfo(np.int32).max))
 
+    def get_rng_state(self):
+        """The state of this layer's random stream: a tuple of plain values."""
+        return self._rng.get_state()
+
+    def set_rng_state(self, state):
+        """Go on with the random stream of :meth:`get_rng_state`."""
+        self._rng = np.random.RandomState()
+        self._rng.set_state(state)
+
     def forward(self, X, training=False):
         if not training or self.rate == 0:
             self._scale = None

@@ -58,6 +58,16 @@ class Network:
             if hasattr(layer, "seed"):
                 layer.seed(rng)
 
+    def get_rng_states(self):
+        """The states of the random layers' streams, to save them."""
+        return [layer.get_rng_state() for layer in self.layers if hasattr(layer, "seed")]
+
+    def set_rng_states(self, states):
+        """Go on with the streams of :meth:`get_rng_states`."""
+        random_layers = [layer for layer in self.layers if hasattr(layer, "seed")]
+        for layer, state in zip(random_layers, states, strict=True):
+            layer.set_rng_state(state)
+
     @property
     def params(self):
         """Flat list of every learnable array, layer by layer."""

@@ -44,6 +44,16 @@ class SGD:
             else:
                 param += velocity
 
+    def get_state(self):
+        """What :meth:`set_state` needs to go on exactly: plain values and arrays."""
+        return {"learning_rate": self.learning_rate, "velocities": list(self.velocities)}
+
+    def set_state(self, state):
+        """Go on from a state of :meth:`get_state` (of the same parameters)."""
+        self.learning_rate = state["learning_rate"]
+        for velocity, saved in zip(self.velocities, state["velocities"], strict=True):
+            velocity[...] = saved
+
     def __repr__(self):
         return (
             f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
@@ -102,6 +112,25 @@ class Adam:
             np.divide(m, scratch, out=scratch)
             scratch *= step
             param -= scratch
+
+    def get_state(self):
+        """What :meth:`set_state` needs to go on exactly: plain values and arrays."""
+        return {
+            "learning_rate": self.learning_rate,
+            "t": self.t,
+            "first_moments": list(self.first_moments),
+            "second_moments": list(self.second_moments),
+        }
+
+    def set_state(self, state):
+        """Go on from a state of :meth:`get_state` (of the same parameters)."""
+        self.learning_rate, self.t = state["learning_rate"], state["t"]
+        for moments, saved in [
+            (self.first_moments, state["first_moments"]),
+            (self.second_moments, state["second_moments"]),
+        ]:
+            for moment, saved_moment in zip(moments, saved, strict=True):
+                moment[...] = saved_moment
 
     def __repr__(self):
         return (

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
+from skcnn.datasets import load_fashion_mnist
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 
@@ -25,7 +27,16 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(path, monkeypatch):
+def test_example_runs(path, monkeypatch, request):
+    if path.name == "dask_fashion_mnist.py":
+        pytest.importorskip("dask_ml")
+        pytest.importorskip("distributed")
+        try:
+            load_fashion_mnist("test")
+        except FileNotFoundError:
+            pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+        monkeypatch.setenv("SKCNN_EXAMPLE_N_SAMPLES", "3000")  # the first 3,000 images
+        request.getfixturevalue("xfail_if_hyperband_is_broken")
     monkeypatch.chdir(path.parent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

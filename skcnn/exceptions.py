@@ -1,0 +1,37 @@
+"""Warnings of skcnn."""
+
+
+class InconsistentVersionWarning(UserWarning):
+    """A model saved by one skcnn version is loaded by another.
+
+    Raised when unpickling (``pickle``, ``joblib``, ``skops.io``) an skcnn
+    estimator whose saved skcnn version differs from the running one. The
+    counterpart of :class:`sklearn.exceptions.InconsistentVersionWarning`,
+    which scikit-learn raises only for its own estimators. Turn it into an
+    error with ``warnings.simplefilter("error", InconsistentVersionWarning)``.
+
+    Parameters
+    ----------
+    estimator_name : str
+        Class name of the loaded estimator.
+    current_skcnn_version : str
+        The skcnn version loading the model.
+    original_skcnn_version : str
+        The skcnn version that saved it, ``"unknown"`` for a model saved
+        before skcnn recorded its version.
+    """
+
+    def __init__(self, *, estimator_name, current_skcnn_version, original_skcnn_version):
+        self.estimator_name = estimator_name
+        self.current_skcnn_version = current_skcnn_version
+        self.original_skcnn_version = original_skcnn_version
+        super().__init__(str(self))
+
+    def __str__(self):
+        return (
+            f"Loading {self.estimator_name} saved with skcnn version "
+            f"{self.original_skcnn_version} into skcnn version "
+            f"{self.current_skcnn_version}. The fitted state may not mean the same in "
+            f"this version: check its predictions, or refit the model with skcnn "
+            f"{self.current_skcnn_version} and save it again."
+        )
