@@ -87,18 +87,23 @@ def test_loky_workers_do_not_oversubscribe_blas(digits_small):
 # --- Dask ----------------------------------------------------------------------
 
 
+def local_cluster(distributed, n_workers):
+    """Worker processes of 1 thread each, on loopback only, no dashboard."""
+    return distributed.LocalCluster(
+        n_workers=n_workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+
+
 @pytest.fixture(scope="module")
 def dask_client():
     """A real local cluster: 2 worker processes of 1 thread, on loopback only."""
     distributed = pytest.importorskip("distributed")
     with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-        ) as cluster,
+        local_cluster(distributed, n_workers=2) as cluster,
         distributed.Client(cluster) as client,
     ):
         # The workers unpickle this module's test classes by reference.
@@ -178,13 +183,7 @@ def test_dask_workers_get_more_blas_threads_through_the_config():
     try:
         with (
             dask.config.set(config),
-            distributed.LocalCluster(
-                n_workers=1,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster,
+            local_cluster(distributed, n_workers=1) as cluster,
             distributed.Client(cluster) as client,
         ):
             assert list(client.run(blas_threads).values()) == [2]
