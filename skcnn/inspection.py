@@ -266,7 +266,7 @@ class FilterDisplay:
             kh, kw, n_channels, n_filters = self.filters.shape
             width = min(12, 1.5 + 0.45 * n_filters * (kw + 1) / 4)
             height = min(10, 1.2 + 0.45 * n_channels * (kh + 1) / 4)
-            _, ax = plt.subplots(figsize=(max(width, 3.5), max(height, 2)), layout="constrained")
+            _, ax = plt.subplots(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
         kh, kw, n_channels, n_filters = self.filters.shape
         rows = [
             _mosaic([self.filters[:, :, c, f] for f in range(n_filters)]) for c in range(n_channels)
@@ -482,7 +482,9 @@ class FeatureMapDisplay:
             height, width = maps.shape[:2]
             axis.set_ylabel(f"{name}\n{height}x{width}", rotation=0, ha="right", va="center")
             if colorbar:
-                self.colorbars_.append(axis.figure.colorbar(image, ax=axis, shrink=0.9))
+                self.colorbars_.append(
+                    axis.figure.colorbar(image, ax=axis, shrink=0.9, panchor=False)
+                )
         self.axes_, self.figure_ = axes, axes[0].figure
         return self
 
