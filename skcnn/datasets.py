@@ -108,6 +108,26 @@ def load_fashion_mnist(subset="train", data_home=None):
     ------
     FileNotFoundError
         When the files are not there, saying how to install them.
+
+    Examples
+    --------
+    With Debian's package installed, ``load_fashion_mnist("test")`` is all it
+    takes. Here, a folder with two tiny test files in the same format:
+
+    >>> import gzip, pathlib, tempfile
+    >>> import numpy as np
+    >>> from skcnn.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> def write_idx(name, array):
+    ...     header = bytes([0, 0, 0x08, array.ndim])
+    ...     header += b"".join(n.to_bytes(4, "big") for n in array.shape)
+    ...     with gzip.open(folder / name, "wb") as file:
+    ...         file.write(header + array.astype(np.uint8).tobytes())
+    >>> write_idx("t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28)))
+    >>> write_idx("t10k-labels-idx1-ubyte.gz", np.array([9, 0, 5]))
+    >>> X, y = load_fashion_mnist("test", data_home=folder)
+    >>> X.shape, [FASHION_MNIST_CLASSES[label] for label in y]
+    ((3, 28, 28), ['Ankle boot', 'T-shirt/top', 'Sandal'])
     """
     if subset not in ("train", "test"):
         raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}.")

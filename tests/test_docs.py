@@ -25,6 +25,7 @@ RUN_GALLERY = os.environ.get("SKCNN_RUN_GALLERY") == "1"
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 3
+    pytest.importorskip("matplotlib").use("Agg")  # the README draws pictures
     monkeypatch.chdir(tmp_path)  # the README saves a model file
     namespace = {}
     with warnings.catch_warnings():
