@@ -181,3 +181,14 @@ def test_loss_curve_display(fitted, digits_small):
     np.testing.assert_array_equal(
         display.lines_["validation score"].get_ydata(), reg.validation_scores_
     )
+
+
+def test_pictured_layers_compute_what_the_estimator_predicts(fitted):
+    """The displays run the layers in the stated order (ReLU before pooling): same scores."""
+    from skcnn.inspection import _stated_network
+
+    clf, X = fitted
+    out = X[:5].reshape(5, 8, 8, 1)
+    for layer in _stated_network(clf):
+        out = layer.forward(out)
+    np.testing.assert_allclose(out, clf._network_in(np.float64).forward(X[:5].reshape(5, 8, 8, 1)))
