@@ -19,8 +19,8 @@ html_theme = "alabaster"
 
 # The gallery runs every examples/plot_*.py (once: pytest only checks their
 # format) and stops the build at the first error. The other scripts of
-# examples/ are not part of it. SKCNN_GALLERY_RUN=0 builds without running
-# them (the pages then lack the output and figures).
+# examples/ are not part of it. SKCNN_GALLERY_RUN=0 builds a quick draft
+# without running them (without -W: the pages that show their figures warn).
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",

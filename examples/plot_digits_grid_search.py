@@ -40,7 +40,9 @@ print(model[-1].network_)
 # --------------------------
 # Two ways to state an architecture. Blocks: ``filters`` gives one
 # ``conv -> relu -> maxpool`` block per entry, ``hidden_layer_sizes`` one
-# ``dense -> relu`` pair per entry. Or ``layers``: any sequence of layers, in
+# ``dense -> relu`` pair per entry, ``pool_size`` and ``pool_stride`` set
+# the pooling window and its step (a 3x3 window every pixel overlaps, every
+# 2 pixels halves the maps). Or ``layers``: any sequence of layers, in
 # any order, such as two convolutions before a single overlapping pooling
 # (``"maxpool:3:2"``: a 3x3 window every 2 pixels). The step name
 # ``cnnclassifier__`` routes the parameters to the network inside the
@@ -52,6 +54,12 @@ search = GridSearchCV(
             "cnnclassifier__filters": [(8,), (16,)],
             "cnnclassifier__kernel_size": [3, 5],
             "cnnclassifier__hidden_layer_sizes": [(), (32,)],
+        },
+        {
+            "cnnclassifier__filters": [(16,)],
+            "cnnclassifier__hidden_layer_sizes": [(32,)],
+            "cnnclassifier__pool_size": [3],
+            "cnnclassifier__pool_stride": [1, 2],
         },
         {
             "cnnclassifier__layers": [
@@ -80,8 +88,9 @@ def describe(params):
     params = {key.split("__")[1]: value for key, value in params.items()}
     if "layers" in params:
         return " ".join(params["layers"])
+    pool = f" pool={params['pool_size']}/{params['pool_stride']}" if "pool_size" in params else ""
     return (
-        f"filters={params['filters']} kernel={params['kernel_size']} "
+        f"filters={params['filters']} kernel={params.get('kernel_size', 3)}{pool} "
         f"hidden={params['hidden_layer_sizes']}"
     )
 
