@@ -117,12 +117,15 @@ ax.errorbar(
     yerr=results["std_test_score"][order],
     fmt="o",
 )
+middle = np.mean(ax.get_xlim())
 for rank, i in enumerate(order[:3], start=1):
+    left = results["mean_fit_time"][i] > middle  # labels point inwards, inside the axes
     ax.annotate(
         f"#{rank}: {describe(results['params'][i])}",
         (results["mean_fit_time"][i], results["mean_test_score"][i]),
-        xytext=(8, -12 * rank),
+        xytext=(-8 if left else 8, -12 * rank),
         textcoords="offset points",
+        ha="right" if left else "left",
         fontsize=8,
         arrowprops={"arrowstyle": "-", "color": "0.6"},
     )

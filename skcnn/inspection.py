@@ -174,7 +174,9 @@ class FilterDisplay:
     Attributes
     ----------
     im_ : matplotlib AxesImage
-        The mosaic of filters (filters side by side, channels one under the other).
+        The mosaic of filters: filters side by side, input channels one
+        under the other (one input channel: rows of 8 when there are more
+        than 16 filters).
     colorbar_ : matplotlib Colorbar or None
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
@@ -262,16 +264,28 @@ class FilterDisplay:
             With ``ax_``, ``figure_``, ``im_`` and ``colorbar_`` set.
         """
         plt = _check_matplotlib("FilterDisplay.plot")
-        if ax is None:
-            kh, kw, n_channels, n_filters = self.filters.shape
-            width = min(12, 1.5 + 0.45 * n_filters * (kw + 1) / 4)
-            height = min(10, 1.2 + 0.45 * n_channels * (kh + 1) / 4)
-            _, ax = plt.subplots(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
         kh, kw, n_channels, n_filters = self.filters.shape
-        rows = [
-            _mosaic([self.filters[:, :, c, f] for f in range(n_filters)]) for c in range(n_channels)
-        ]
-        mosaic = _mosaic(rows, vertical=True)
+        # One input channel: many filters wrap into rows of 8; several: a row per channel.
+        per_row = 8 if n_channels == 1 and n_filters > 16 else n_filters
+        n_rows = n_channels if n_channels > 1 else -(-n_filters // per_row)
+        if ax is None:
+            width = min(12, 1.5 + 0.45 * per_row * (kw + 1) / 4)
+            height = min(10, 1.2 + 0.45 * n_rows * (kh + 1) / 4)
+            _, ax = plt.subplots(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
+        if n_channels > 1:
+            tiles = [
+                [self.filters[:, :, c, f] for f in range(n_filters)] for c in range(n_channels)
+            ]
+        else:
+            blank = np.full((kh, kw), np.nan)
+            tiles = [
+                [
+                    self.filters[:, :, 0, f] if f < n_filters else blank
+                    for f in range(r, r + per_row)
+                ]
+                for r in range(0, n_filters, per_row)
+            ]
+        mosaic = _mosaic([_mosaic(row) for row in tiles], vertical=True)
         limit = _symmetric_limit(mosaic)
         self.im_ = ax.imshow(
             mosaic,
@@ -280,17 +294,22 @@ class FilterDisplay:
             vmax=limit,
             interpolation="nearest",
         )
-        step = max(1, n_filters // 16)
-        ax.set_xticks(np.arange(0, n_filters, step) * (kw + 1) + (kw - 1) / 2)
-        ax.set_xticklabels(range(0, n_filters, step))
-        ax.set_xlabel("filter")
+        step = max(1, per_row // 16)
+        ax.set_xticks(np.arange(0, per_row, step) * (kw + 1) + (kw - 1) / 2)
+        ax.set_xticklabels(range(0, per_row, step))
+        step = max(1, n_rows // 16)
         if n_channels > 1:
-            step = max(1, n_channels // 16)
-            ax.set_yticks(np.arange(0, n_channels, step) * (kh + 1) + (kh - 1) / 2)
-            ax.set_yticklabels(range(0, n_channels, step))
+            ax.set_yticks(np.arange(0, n_rows, step) * (kh + 1) + (kh - 1) / 2)
+            ax.set_yticklabels(range(0, n_rows, step))
+            ax.set_xlabel("filter")
             ax.set_ylabel("input channel")
+        elif n_rows > 1:
+            ax.set_yticks(np.arange(0, n_rows, step) * (kh + 1) + (kh - 1) / 2)
+            ax.set_yticklabels(range(0, n_filters, step * per_row))
+            ax.set_xlabel("filter = row label + column label")
         else:
             ax.set_yticks([])
+            ax.set_xlabel("filter")
         ax.tick_params(length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)

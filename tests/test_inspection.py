@@ -192,3 +192,13 @@ def test_pictured_layers_compute_what_the_estimator_predicts(fitted):
     for layer in _stated_network(clf):
         out = layer.forward(out)
     np.testing.assert_allclose(out, clf._network_in(np.float64).forward(X[:5].reshape(5, 8, 8, 1)))
+
+
+def test_filter_display_wraps_many_single_channel_filters():
+    filters = np.arange(3 * 3 * 30, dtype=float).reshape(3, 3, 1, 30)
+    display = FilterDisplay(filters, "conv1").plot()
+    mosaic = display.im_.get_array()
+    assert mosaic.shape == (4 * 4 - 1, 8 * 4 - 1)  # rows of 8 filters
+    np.testing.assert_array_equal(mosaic[4:7, 4:7], filters[:, :, 0, 9])  # row 1, column 1
+    assert mosaic.mask[12:, 6 * 4 :].all()  # no filters 30 and 31: blank
+    assert display.ax_.get_xlabel() == "filter = row label + column label"
