@@ -39,13 +39,17 @@ fig.suptitle("Training images: pixels are 1 (black) on the stroke, -1 (white) el
 # ---------------
 # One convolution layer with 4 filters of 3x3 pixels, ReLU, max pooling over
 # 2x2 windows, and the output layer: two neurons, one per class, each a
-# weighted vote of every pixel of the pooled maps. ``print`` shows the
+# weighted vote of every pixel of the pooled maps. ``padding="valid"`` slides
+# the filters only where they fit inside the image (7x7 positions on 9x9):
+# padding with zeros would add a border that is neither stroke (1) nor
+# background (-1). ``print`` shows the
 # layers and their output shapes (the engine runs ReLU after pooling: the
 # same result, cheaper).
 clf = CNNClassifier(
     filters=(4,),
     kernel_size=3,
     pool_size=2,
+    padding="valid",
     hidden_layer_sizes=(),
     learning_rate_init=0.01,
     max_iter=40,
@@ -72,7 +76,9 @@ LossCurveDisplay.from_estimator(clf)
 # position of the input, and at each position the pixels under it are
 # multiplied by its weights and summed. Where the input looks like the filter
 # the sum is large. Red weights want the stroke (1) there, blue ones want the
-# background (-1). Diagonal strokes make X's; curved corners make O's.
+# background (-1). Learned filters are rarely as clean as hand-drawn ones,
+# but diagonal pieces (X's) and corners (O's) show; the feature maps below
+# tell which filter responds to what.
 FilterDisplay.from_estimator(clf, layer="conv1")
 
 # %%
