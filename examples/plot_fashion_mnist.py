@@ -43,11 +43,11 @@ if X_train is not None:
 # ----------------------------------
 # Conv 32 3x3, ReLU, max-pool 2, conv 64 3x3, ReLU, max-pool 2, dense 128,
 # ReLU, dense 10: the defaults of :class:`~skcnn.CNNClassifier`. Pixels are
-# scaled to [0, 1]; 3,000 training images and 3 epochs keep this example
+# scaled to [0, 1]; 2,000 training images and 3 epochs keep this example
 # short.
 if X_train is not None:
     clf = CNNClassifier(max_iter=3, random_state=0)
-    clf.fit(X_train[:3000] / 255, y_train[:3000])
+    clf.fit(X_train[:2000] / 255, y_train[:2000])
     accuracy = clf.score(X_test[:1000] / 255, y_test[:1000])
     print(clf.network_)
     print(f"Accuracy on 1,000 test images: {accuracy:.3f}")
