@@ -49,7 +49,7 @@ from ._layers import (
     MaxPool2D,
     ReLU,
 )
-from ._network import Network
+from ._network import Network, layer_names
 
 LAYER_ALIASES = {
     "conv": "conv",
@@ -338,7 +338,7 @@ def make_layer(spec, conv_algorithm="auto"):
     return layer_class()
 
 
-def make_network(resolved, input_shape, conv_algorithm="auto", sources=None):
+def make_network(resolved, input_shape, conv_algorithm="auto", sources=None, reorder=True):
     """Build and size the network; say which argument stated a layer that does not fit.
 
     Parameters
@@ -349,6 +349,10 @@ def make_network(resolved, input_shape, conv_algorithm="auto", sources=None):
     conv_algorithm : str, default="auto"
     sources : list of str, optional
         For every spec, the argument that stated it, used in error messages.
+    reorder : bool, default=True
+        Run every ReLU that precedes a max pooling after it (the same
+        result, cheaper); ``False`` keeps the stated order. Layers keep the
+        names of :func:`~skcnn._network.layer_names` either way.
     """
     layers = [make_layer(spec, conv_algorithm) for spec in resolved]
     shape = tuple(input_shape)
@@ -361,19 +365,23 @@ def make_network(resolved, input_shape, conv_algorithm="auto", sources=None):
                 f"The architecture does not fit the input: layer {index}, {layer}{source}, "
                 f"gets an input of shape {'x'.join(map(str, shape))} and {exc}."
             ) from None
-    network = Network(_relu_after_pooling(layers))
+    named = list(zip(layer_names(resolved), layers))
+    if reorder:
+        named = _relu_after_pooling(named)
+    network = Network([layer for _, layer in named], [name for name, _ in named])
     network.build(input_shape)
     return network
 
 
-def _relu_after_pooling(layers):
+def _relu_after_pooling(named_layers):
     """Move every ReLU that comes right before a max pooling to right after it.
 
     ``maxpool(relu(x)) == relu(maxpool(x))`` and so are the gradients (both
     only select), but after pooling the ReLU touches a quarter of the numbers.
+    Each layer keeps its name: ``(name, layer)`` pairs in, pairs out.
     """
-    layers = list(layers)
-    for i in range(len(layers) - 1):
-        if isinstance(layers[i], ReLU) and isinstance(layers[i + 1], MaxPool2D):
-            layers[i], layers[i + 1] = layers[i + 1], layers[i]
-    return layers
+    named = list(named_layers)
+    for i in range(len(named) - 1):
+        if isinstance(named[i][1], ReLU) and isinstance(named[i + 1][1], MaxPool2D):
+            named[i], named[i + 1] = named[i + 1], named[i]
+    return named

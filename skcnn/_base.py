@@ -30,6 +30,7 @@ except ImportError:  # older scikit-learn: fit works the same, without callbacks
 
 from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
+from ._network import layer_names
 from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
 from ._version import __version__
@@ -222,12 +223,15 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             self._network = network
         return network
 
-    def _load_network(self, dtype=None):
+    def _load_network(self, dtype=None, reorder=True):
         """A new network of the fitted architecture and weights (cast to ``dtype``).
 
-        Without ``dtype`` the network shares the fitted arrays.
+        Without ``dtype`` the network shares the fitted arrays; ``reorder=False``
+        keeps the stated order of the layers (see :func:`make_network`).
         """
-        network = make_network(self.layers_, self.input_shape_, self.conv_algorithm)
+        network = make_network(
+            self.layers_, self.input_shape_, self.conv_algorithm, reorder=reorder
+        )
         cast = (lambda a: a) if dtype is None else (lambda a: a.astype(dtype))
         weighted = [layer for layer in network.layers if layer.params]
         for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
@@ -300,7 +304,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         self._check_augmentation(input_shape)
         if first_pass:
             resolved, network = self._build_network(input_shape, specs, sources)
-            self._feature_layer_index(network)  # a bad feature_layer fails now, not later
+            self._feature_layer_name(layer_names(resolved))  # a bad feature_layer fails now
             self._random_state = check_random_state(self.random_state)
             network.initialize(self._random_state, dtype, self.init)
             self.input_shape_ = input_shape
@@ -686,18 +690,18 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         """
         return self._forward(X)
 
-    def _forward(self, X, stop=None):
-        """Check ``X``; run the fitted network's layers ``[:stop]`` on it."""
+    def _forward(self, X, only=None):
+        """Check ``X``; run the fitted network on it (only the layers named in ``only``)."""
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
         if X.dtype != self.coefs_[0].dtype:
             X = X.astype(np.float64, copy=False)
             network = self._load_network(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs: said below
-            out = network.predict(X, stop)
+            out = network.predict(X, only)
             if not np.isfinite(out).all() and out.dtype != np.float64:
                 # float32 overflowed (X near 3e38): float64 has the range.
-                out = self._load_network(np.float64).predict(X.astype(np.float64), stop)
+                out = self._load_network(np.float64).predict(X.astype(np.float64), only)
         if not np.isfinite(out).all():
             raise ValueError(
                 f"X has values so large that the network's outputs overflow (largest "
@@ -708,20 +712,19 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
     # --- features ------------------------------------------------------------
 
-    def _feature_layer_index(self, network):
-        """Index in ``network.layers`` of the layer ``feature_layer`` names."""
-        names, n_layers = network.names, len(network.layers)
+    def _feature_layer_name(self, names):
+        """The name, among the stated layer ``names``, of the layer ``feature_layer`` picks."""
         if self.feature_layer is None:
-            return n_layers - 2  # the last hidden layer: what the output layer sees
+            return names[-2]  # the last hidden layer: what the output layer sees
         if isinstance(self.feature_layer, str):
             if self.feature_layer in names:
-                return names.index(self.feature_layer)
-        elif -n_layers <= self.feature_layer < n_layers:
-            return self.feature_layer % n_layers
+                return self.feature_layer
+        elif -len(names) <= self.feature_layer < len(names):
+            return names[self.feature_layer]
         raise ValueError(
             f"feature_layer={self.feature_layer!r} names no layer of this network; use a "
-            f"name of {names} or an index from {-n_layers} to {n_layers - 1} (print "
-            f"network_ to see them)."
+            f"name of {names} or a position in layers_, from {-len(names)} to "
+            f"{len(names) - 1}."
         )
 
     def transform(self, X):
@@ -742,8 +745,12 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         features : ndarray of shape (n_samples, n_features_out)
             Named by :meth:`get_feature_names_out`.
         """
-        stop = self._feature_layer_index(self._get_network()) + 1
-        features = self._forward(X, stop)
+        check_is_fitted(self)
+        names = layer_names(self.layers_)
+        chosen = names.index(self._feature_layer_name(names))
+        # The layers up to the chosen one, as stated (the engine may run a
+        # ReLU after the pooling it precedes: the same outputs, cheaper).
+        features = self._forward(X, only=set(names[: chosen + 1]))
         return features.reshape(len(features), -1)
 
     def get_feature_names_out(self, input_features=None):
@@ -751,7 +758,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
         ``"<layer>_<unit>"`` for flat layers (``"dense1_0"``, ...) and
         ``"<layer>_r<row>_c<column>_ch<channel>"`` for spatial ones, with the
-        layer names of ``print(network_)``.
+        layer names of ``print(network_)`` (``"maxpool2_r0_c1_ch5"``).
 
         Parameters
         ----------
@@ -762,10 +769,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         -------
         feature_names_out : ndarray of str objects
         """
-        network = self._get_network()
+        check_is_fitted(self)
         _check_feature_names_in(self, input_features, generate_names=False)
-        index = self._feature_layer_index(network)
-        name, shape = network.names[index], network.layers[index].output_shape
+        stated = self._load_network(reorder=False)
+        name = self._feature_layer_name(stated.names)
+        shape = stated.layers[stated.names.index(name)].output_shape
         if len(shape) == 1:
             names = [f"{name}_{unit}" for unit in range(shape[0])]
         else:

@@ -57,9 +57,10 @@ PARAMETERS = """\
 
     feature_layer : None, str or int, default=None
         The layer whose output :meth:`transform` gives: ``None`` for the
-        last hidden layer (what the output layer votes with), a name from
-        ``print(network_)`` such as ``"pool2"`` or ``"dense1"``, or an index
-        into its layers (``-1`` is the output layer's scores).
+        last hidden layer (what the output layer votes with), a name such as
+        ``"maxpool2"`` or ``"dense1"`` (the kind of the layer and its count
+        among the layers of that kind, as ``print(network_)`` shows them), or
+        a position in ``layers_`` (``-1`` is the output layer's scores).
 
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.

@@ -31,8 +31,13 @@ class Network:
     (5, 3)
     """
 
-    def __init__(self, layers):
+    def __init__(self, layers, names=None):
         self.layers = list(layers)
+        # A name per layer, "conv1", "relu1", "maxpool1", ...: given by
+        # make_network (from the stated specs), else from the layers' kinds.
+        if names is None:
+            names = layer_names([(_KINDS[type(layer).__name__],) for layer in self.layers])
+        self.names = list(names)
         self.input_shape = None
 
     def build(self, input_shape):
@@ -106,39 +111,23 @@ class Network:
                 )
         return max(1, int(PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
 
-    @property
-    def names(self):
-        """A short name per layer: ``conv1``, ``pool1``, ``relu1``, ..., ``output``.
-
-        Layers of a kind are numbered in order; the last dense layer is ``output``.
-        """
-        counts, names = {}, []
-        for layer in self.layers[:-1]:
-            kind = _KIND_NAMES.get(type(layer).__name__, type(layer).__name__.lower())
-            counts[kind] = counts.get(kind, 0) + 1
-            names.append(kind if kind in _SINGLE_KINDS else f"{kind}{counts[kind]}")
-        return [*names, "output"]
-
-    def predict(self, X, stop=None):
+    def predict(self, X, only=None):
         """Scores of ``X`` in bounded memory: batches, and no saved intermediates.
 
-        With ``stop``, the output of layer ``stop - 1`` instead (the layers
-        ``[:stop]`` run). A sample gets the same scores alone or among others:
-        a batch of one runs as two copies, since BLAS computes a one-row
-        product (gemv) in another order than a matrix product (gemm).
+        With ``only`` (a set of layer names), only those layers run, in
+        order: the output of a hidden layer. A sample gets the same scores
+        alone or among others: a batch of one runs as two copies, since BLAS
+        computes a one-row product (gemv) in another order than a matrix
+        product (gemm).
         """
+        layers = [
+            layer for name, layer in zip(self.names, self.layers) if only is None or name in only
+        ]
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         scores = [
-            self._forward_batch(X[start : start + batch], stop) for start in range(0, len(X), batch)
+            _forward_batch(X[start : start + batch], layers) for start in range(0, len(X), batch)
         ]
         return scores[0] if len(scores) == 1 else np.concatenate(scores)
-
-    def _forward_batch(self, X, stop=None):
-        if len(X) == 1:
-            return self._forward_batch(np.concatenate([X, X]), stop)[:1]
-        for layer in self.layers[:stop]:
-            X = layer.forward(X)
-        return X
 
     def __repr__(self):
         rows = [("", "layer", "output", "params")]
@@ -155,9 +144,17 @@ class Network:
         return "Network(\n  " + "\n  ".join(lines) + "\n)"
 
 
-_KIND_NAMES = {
+def _forward_batch(X, layers):
+    if len(X) == 1:
+        return _forward_batch(np.concatenate([X, X]), layers)[:1]
+    for layer in layers:
+        X = layer.forward(X)
+    return X
+
+
+_KINDS = {  # the spec word of every layer class
     "Conv2D": "conv",
-    "MaxPool2D": "pool",
+    "MaxPool2D": "maxpool",
     "AvgPool2D": "avgpool",
     "GlobalAvgPool2D": "globalavgpool",
     "BatchNorm": "batchnorm",
@@ -166,4 +163,16 @@ _KIND_NAMES = {
     "Flatten": "flatten",
     "Dense": "dense",
 }
-_SINGLE_KINDS = {"flatten", "globalavgpool"}  # at most one per network
+
+
+def layer_names(specs):
+    """A name per layer spec: its kind and its count among the layers of that kind.
+
+    >>> layer_names([("conv", 8, 3), ("relu",), ("conv", 8, 3), ("flatten",), ("dense", 2)])
+    ['conv1', 'relu1', 'conv2', 'flatten1', 'dense1']
+    """
+    counts, names = {}, []
+    for kind, *_ in specs:
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{kind}{counts[kind]}")
+    return names

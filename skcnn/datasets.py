@@ -108,6 +108,26 @@ def load_fashion_mnist(subset="train", data_home=None):
     ------
     FileNotFoundError
         When the files are not there, saying how to install them.
+
+    Examples
+    --------
+    With Debian's package installed, ``load_fashion_mnist("test")`` is all it
+    takes. Here, a folder with two tiny test files in the same format:
+
+    >>> import gzip, pathlib, tempfile
+    >>> import numpy as np
+    >>> from skcnn.datasets import FASHION_MNIST_CLASSES, load_fashion_mnist
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> def write_idx(name, array):
+    ...     header = bytes([0, 0, 0x08, array.ndim])
+    ...     header += b"".join(n.to_bytes(4, "big") for n in array.shape)
+    ...     with gzip.open(folder / name, "wb") as file:
+    ...         file.write(header + array.astype(np.uint8).tobytes())
+    >>> write_idx("t10k-images-idx3-ubyte.gz", np.zeros((3, 28, 28)))
+    >>> write_idx("t10k-labels-idx1-ubyte.gz", np.array([9, 0, 5]))
+    >>> X, y = load_fashion_mnist("test", data_home=folder)
+    >>> X.shape, [FASHION_MNIST_CLASSES[label] for label in y]
+    ((3, 28, 28), ['Ankle boot', 'T-shirt/top', 'Sandal'])
     """
     if subset not in ("train", "test"):
         raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}.")
@@ -127,3 +147,90 @@ def load_fashion_mnist(subset="train", data_home=None):
     if X.ndim != 3 or y.ndim != 1 or len(X) != len(y):
         raise ValueError(f"{paths[0]} and {paths[1]} do not hold matching images and labels.")
     return X, y
+
+
+def make_xo(
+    n_samples=200,
+    size=9,
+    *,
+    shift=0.1,
+    scale=(0.7, 1.0),
+    rotation=20.0,
+    deformation=0.08,
+    random_state=None,
+):
+    """Small images of X's and O's, shifted, shrunk, rotated and deformed.
+
+    The toy problem of the classic explanation of convolutional networks
+    (Brandon Rohrer's "How do Convolutional Neural Networks work?"): pixels
+    are 1 on the stroke and -1 elsewhere, and a network must tell an X from
+    an O wherever and however it is drawn.
+
+    Parameters
+    ----------
+    n_samples : int, default=200
+        Number of images, half X's and half O's (X's get the odd one).
+    size : int, default=9
+        Pixels per side.
+    shift : float, default=0.1
+        Largest shift, as a fraction of the image side, along each axis.
+    scale : tuple of float (low, high), default=(0.7, 1.0)
+        Range of the size of a letter, as a fraction of the image side.
+    rotation : float, default=20.0
+        Largest rotation, in degrees, either way.
+    deformation : float, default=0.08
+        Amplitude of a smooth random wave that bends the strokes, as a
+        fraction of the image side.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, size, size)
+        Pixel values -1 (background) and 1 (stroke).
+    y : ndarray of shape (n_samples,)
+        ``"X"`` or ``"O"``, shuffled.
+
+    Examples
+    --------
+    >>> from skcnn.datasets import make_xo
+    >>> X, y = make_xo(4, size=5, shift=0, scale=(1, 1), rotation=0, deformation=0,
+    ...                random_state=0)
+    >>> X[y == "X"][0].astype(int)
+    array([[ 1, -1, -1, -1,  1],
+           [-1,  1, -1,  1, -1],
+           [-1, -1,  1, -1, -1],
+           [-1,  1, -1,  1, -1],
+           [ 1, -1, -1, -1,  1]])
+    """
+    from sklearn.utils import check_random_state
+
+    if not (isinstance(n_samples, (int, np.integer)) and n_samples >= 1):
+        raise ValueError(f"n_samples must be an int >= 1; got {n_samples!r}.")
+    if not (isinstance(size, (int, np.integer)) and size >= 3):
+        raise ValueError(f"size must be an int >= 3; got {size!r}.")
+    low, high = scale
+    if not 0 < low <= high:
+        raise ValueError(f"scale must be (low, high) with 0 < low <= high; got {scale!r}.")
+    rng = check_random_state(random_state)
+    is_x = np.arange(n_samples) % 2 == 0
+    rng.shuffle(is_x)
+    # Pixel centres in [-1, 1], then the inverse of each image's random transform.
+    coords = (np.arange(size) - (size - 1) / 2) / ((size - 1) / 2)
+    v, u = np.meshgrid(coords, coords, indexing="ij")  # v down, u right
+    angle = np.deg2rad(rng.uniform(-rotation, rotation, n_samples))[:, None, None]
+    zoom = rng.uniform(low, high, n_samples)[:, None, None]
+    du, dv = (2 * shift * rng.uniform(-1, 1, (2, n_samples)))[:, :, None, None]
+    phase = rng.uniform(0, 2 * np.pi, (2, n_samples))[:, :, None, None]
+    u0, v0 = u - du, v - dv
+    u1 = (np.cos(angle) * u0 + np.sin(angle) * v0) / zoom
+    v1 = (-np.sin(angle) * u0 + np.cos(angle) * v0) / zoom
+    u1 = u1 + deformation * np.sin(np.pi * v1 + phase[0])
+    v1 = v1 + deformation * np.sin(np.pi * u1 + phase[1])
+    half_width = 1.0 / (size - 1) / np.sqrt(zoom)  # about one pixel wide strokes
+    # X: near a diagonal, inside the square; O: near the circle of radius 0.9.
+    on_x = (np.minimum(np.abs(u1 - v1), np.abs(u1 + v1)) <= 1.5 * half_width) & (
+        np.maximum(np.abs(u1), np.abs(v1)) <= 1.0 + 1e-9
+    )
+    on_o = np.abs(np.hypot(u1, v1) - 0.85) <= 1.3 * half_width
+    X = np.where(np.where(is_x[:, None, None], on_x, on_o), 1.0, -1.0)
+    return X, np.where(is_x, "X", "O")

@@ -69,3 +69,27 @@ def test_debian_fashion_mnist():
     X, y = load_fashion_mnist("test")
     assert X.shape == (10000, 28, 28) and X.dtype == np.uint8
     assert np.bincount(y).tolist() == [1000] * 10
+
+
+def test_make_xo():
+    from skcnn.datasets import make_xo
+
+    X, y = make_xo(51, size=11, random_state=0)
+    assert X.shape == (51, 11, 11) and set(np.unique(X)) == {-1.0, 1.0}
+    assert (y == "X").sum() == 26 and (y == "O").sum() == 25
+    # an O has a hole in the middle, an X a stroke through it
+    assert (X[y == "O"][:, 5, 5] == -1).mean() > 0.9
+    assert (X[y == "X"][:, 4:7, 4:7] == 1).any(axis=(1, 2)).mean() > 0.9
+    np.testing.assert_array_equal(make_xo(51, size=11, random_state=0)[0], X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"n_samples": 0}, "n_samples must be"), ({"size": 2}, "size must be"),
+     ({"scale": (1, 0.5)}, "scale must be")],
+)  # fmt: skip
+def test_make_xo_errors(kwargs, match):
+    from skcnn.datasets import make_xo
+
+    with pytest.raises(ValueError, match=match):
+        make_xo(**kwargs)

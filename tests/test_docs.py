@@ -1,5 +1,13 @@
-"""The README's code and the examples run as written."""
+"""The README's code and the examples run as written.
 
+The gallery examples (``examples/plot_*.py``) run once, in the documentation
+build (sphinx-gallery stops it at the first error); here they are checked for
+the gallery's format, and run only with ``SKCNN_RUN_GALLERY=1``. The other
+examples run here.
+"""
+
+import ast
+import os
 import re
 import runpy
 import warnings
@@ -12,11 +20,14 @@ from skcnn.datasets import load_fashion_mnist
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+GALLERY = [path for path in EXAMPLES if path.name.startswith("plot_")]
+RUN_GALLERY = os.environ.get("SKCNN_RUN_GALLERY") == "1"
 
 
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 3
+    pytest.importorskip("matplotlib").use("Agg")  # the README draws pictures
     monkeypatch.chdir(tmp_path)  # the README saves a model file
     namespace = {}
     with warnings.catch_warnings():
@@ -28,6 +39,10 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(path, monkeypatch, request):
+    if path in GALLERY:
+        if not RUN_GALLERY:
+            pytest.skip("run by the documentation build; SKCNN_RUN_GALLERY=1 runs it here")
+        pytest.importorskip("matplotlib").use("Agg")
     if path.name == "dask_fashion_mnist.py":
         pytest.importorskip("dask_ml")
         pytest.importorskip("distributed")
@@ -41,3 +56,13 @@ def test_example_runs(path, monkeypatch, request):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         runpy.run_path(str(path), run_name="__main__")
+
+
+@pytest.mark.parametrize("path", GALLERY, ids=[p.name for p in GALLERY])
+def test_gallery_example_format(path):
+    """A title docstring (text, then a line of "=") and ``# %%`` cells with prose."""
+    source = path.read_text()
+    tree = ast.parse(source)
+    title, underline = ast.get_docstring(tree).strip().splitlines()[:2]
+    assert title and set(underline) == {"="} and len(underline) >= len(title)
+    assert source.count("# %%") >= 2

@@ -55,7 +55,7 @@ def fitted_models(digits_small):
                 augment_shift=1,
                 augment_flip=True,
                 learning_rate="cosine",
-                feature_layer="pool1",
+                feature_layer="maxpool1",
                 **TINY,
             ),
             X,

@@ -33,16 +33,19 @@ def test_default_features_are_what_the_output_layer_sees(fitted, digits_small):
     np.testing.assert_allclose(proba, fitted.predict_proba(X), rtol=1e-10)
     names = fitted.get_feature_names_out()
     assert list(names[:2]) == ["relu3_0", "relu3_1"] and len(names) == 16
+    assert fitted.layers_[-2] == ("relu",)
 
 
 @pytest.mark.parametrize(
     "feature_layer, shape, first_name",
     [
         ("conv1", (8, 8, 4), "conv1_r0_c0_ch0"),
-        ("pool2", (2, 2, 8), "pool2_r0_c0_ch0"),
+        ("relu1", (8, 8, 4), "relu1_r0_c0_ch0"),  # before pooling, as stated
+        ("maxpool2", (2, 2, 8), "maxpool2_r0_c0_ch0"),
         ("dense1", (16,), "dense1_0"),
-        (-1, (10,), "output_0"),
+        (-1, (10,), "dense2_0"),
         (0, (8, 8, 4), "conv1_r0_c0_ch0"),
+        (2, (4, 4, 4), "maxpool1_r0_c0_ch0"),
     ],
 )
 def test_any_layer_by_name_or_index(fitted, digits_small, feature_layer, shape, first_name):
@@ -55,25 +58,28 @@ def test_any_layer_by_name_or_index(fitted, digits_small, feature_layer, shape, 
         clf.set_params(feature_layer=None)
     assert features.shape == (5, int(np.prod(shape)))
     assert len(names) == features.shape[1] and names[0] == first_name
-    # Flattened in (row, column, channel) order, as the layer computed it.
-    network = clf.network_
-    index = network.names.index(names[0].split("_")[0])
+    # Flattened in (row, column, channel) order, as the stated layers compute it.
+    stated = clf._load_network(reorder=False)
     out = X[:5].reshape(5, 8, 8, 1)
-    for layer in network.layers[: index + 1]:
+    for name, layer in zip(stated.names, stated.layers):
         out = layer.forward(out)
+        if name == names[0].split("_")[0]:
+            break
     np.testing.assert_allclose(features, out.reshape(5, -1), rtol=1e-6)
 
 
 def test_network_prints_the_layer_names(fitted):
     text = repr(fitted.network_)
-    for name in ("conv1", "pool1", "relu1", "conv2", "flatten", "dense1", "output"):
+    for name in ("conv1", "maxpool1", "relu1", "conv2", "flatten1", "dense1", "dense2"):
         assert f"\n  {name} " in text
+    # The engine runs each ReLU after the pooling it precedes; names follow the layers.
+    assert text.index("maxpool1") < text.index("relu1")
 
 
 def test_bad_feature_layer_fails_at_fit(digits_small):
     X, y = digits_small
     for bad in ("conv9", 99):
-        with pytest.raises(ValueError, match=rf"feature_layer={bad!r} names no layer.*'pool1'"):
+        with pytest.raises(ValueError, match=rf"feature_layer={bad!r} names no layer.*'maxpool1'"):
             CNNClassifier(feature_layer=bad, max_iter=1, **SMALL).fit(X, y)
     with pytest.raises(ValueError, match="The 'feature_layer' parameter"):
         CNNClassifier(feature_layer=1.5, **SMALL).fit(X, y)
@@ -101,6 +107,6 @@ def test_regressor_transform(digits_small):
     X, y = digits_small
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = CNNRegressor(max_iter=2, feature_layer="pool1", **SMALL).fit(X, y.astype(float))
+        reg = CNNRegressor(max_iter=2, feature_layer="maxpool1", **SMALL).fit(X, y.astype(float))
     assert reg.transform(X[:4]).shape == (4, 4 * 4 * 4)
     assert len(reg.get_feature_names_out()) == 64
