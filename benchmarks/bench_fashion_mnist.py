@@ -237,7 +237,7 @@ def main():
                     (X, X_test),
                 ),
                 (
-                    "skcnn CNNClassifier (tuned: 'same' padding, batch_norm, cosine, 8 epochs)",
+                    "skcnn CNNClassifier (tuned: 'same' padding, batch_norm, cosine, 5 epochs)",
                     tuned_classifier(),
                     (X, X_test),
                 ),
