@@ -237,7 +237,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
             layer.weights, layer.bias = cast(weights), cast(bias)
         buffered = [layer for layer in network.layers if layer.buffers]
-        for layer, buffers in zip(buffered, self.running_stats_):
+        # (models saved before batch normalization existed have no running_stats_)
+        for layer, buffers in zip(buffered, self.__dict__.get("running_stats_", [])):
             layer.buffers = [cast(b) for b in buffers]
         return network
 
