@@ -40,8 +40,8 @@ def main():
     # Fit on a few samples to build the network, then time an epoch of the real loop.
     clf.fit(X[:64], y[:64])
     network = clf.network_
-    for index, layer in enumerate(network.layers):
-        name = f"{index:2d} {layer}"
+    for layer_name, layer in zip(network.names, network.layers):
+        name = f"{layer_name} {layer}"
         layer.forward = timed(layer.forward, totals, (name, "forward"))
         layer.backward = timed(layer.backward, totals, (name, "backward"))
     optimizer = clf._make_optimizer(network.params)
@@ -68,9 +68,10 @@ def main():
         f"One epoch of {len(X)} images, batch {args.batch_size}: {elapsed:.2f} s, "
         f"{len(X) / elapsed:.0f} images/s"
     )
-    print(f"{'where':<72}{'pass':<10}{'seconds':>9}{'share':>8}")
+    width = max(len(name) for name, _ in totals) + 2
+    print(f"{'where':<{width}}{'pass':<10}{'seconds':>9}{'share':>8}")
     for (name, kind), seconds in sorted(totals.items(), key=lambda item: -item[1]):
-        print(f"{name:<72}{kind:<10}{seconds:9.3f}{seconds / elapsed:8.1%}")
+        print(f"{name:<{width}}{kind:<10}{seconds:9.3f}{seconds / elapsed:8.1%}")
 
 
 if __name__ == "__main__":
