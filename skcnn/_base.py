@@ -328,9 +328,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 )
         network = self._get_network()
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
-            self._random_state = check_random_state(self.random_state)
             saved = self.__dict__.pop("_random_state_state", None)
-            if saved is not None:
+            if saved is None:
+                self._random_state = check_random_state(self.random_state)
+            else:  # go on with the saved stream
                 self._random_state = np.random.RandomState()
                 self._random_state.set_state(saved)
         before = None if first_pass else self._training_state(network)
@@ -393,15 +394,13 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             if name in self.__dict__
         }
         state["arrays"] = [array.copy() for array in network.params + network.buffers]
-        state["streams"] = [copy.deepcopy(getattr(layer, "_rng", None)) for layer in network.layers]
+        state["streams"] = network.get_rng_states()
         return state
 
     def _restore_training_state(self, network, state):
         for array, saved in zip(network.params + network.buffers, state.pop("arrays")):
             array[...] = saved  # in place: coefs_ and the network share these arrays
-        for layer, stream in zip(network.layers, state.pop("streams")):
-            if stream is not None:  # dropout
-                layer._rng = stream
+        network.set_rng_states(state.pop("streams"))
         for name in self._TRAINING_STATE:
             if name in state:
                 setattr(self, name, state[name])
@@ -682,17 +681,14 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
     # --- prediction ----------------------------------------------------------
 
-    def _scores(self, X):
-        """Output-layer scores of ``X``, in bounded memory.
+    def _forward(self, X, only=None):
+        """Check ``X``; its output-layer scores (or, with ``only``, the output of
+        the layers named there), in bounded memory.
 
         Computed in float32 for float32 ``X`` and a float32 model; otherwise in
         float64, where results do not depend on how many samples come together
         (float32 BLAS products differ with the batch at the 1e-7 level).
         """
-        return self._forward(X)
-
-    def _forward(self, X, only=None):
-        """Check ``X``; run the fitted network on it (only the layers named in ``only``)."""
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
         if X.dtype != self.coefs_[0].dtype:

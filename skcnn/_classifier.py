@@ -202,7 +202,7 @@ width) or (n_samples, height, width, channels)
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        return log_softmax(self._scores(X).astype(np.float64))
+        return log_softmax(self._forward(X).astype(np.float64))
 
     def predict_proba(self, X):
         """Class probabilities (the softmax of the output layer).
@@ -234,7 +234,7 @@ width) or (n_samples, height, width, channels)
         y : ndarray of shape (n_samples,)
             Predicted labels, taken from ``classes_``.
         """
-        scores = self._scores(X)  # checks first that the model is fitted
+        scores = self._forward(X)  # checks first that the model is fitted
         return self.classes_[np.argmax(scores, axis=1)]
 
 

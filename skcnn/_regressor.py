@@ -181,7 +181,7 @@ width) or (n_samples, height, width, channels)
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             1-D when ``y`` was 1-D in ``fit``.
         """
-        scores = self._scores(X).astype(np.float64)
+        scores = self._forward(X).astype(np.float64)
         return scores.ravel() if self._y_is_1d else scores
 
 

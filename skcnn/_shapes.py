@@ -100,7 +100,8 @@ def _clear_errors(X, dtype):
     except (ValueError, TypeError) as exc:
         message = str(exc)
         # Conversion errors may come from y: rewritten only when X is at fault.
-        unconvertible = not _converts(X)
+        as_float64 = _as_float64(X)
+        unconvertible = as_float64 is None
         if unconvertible and ("could not convert" in message or "bytes/strings" in message):
             raise ValueError(
                 f"X must hold numbers, but {message.splitlines()[0]}. Encode text or "
@@ -124,7 +125,11 @@ def _clear_errors(X, dtype):
                 "X is ragged: its samples have different lengths. Every sample must have "
                 "the same shape; pad or crop them to one size first."
             ) from None
-        if "Input X contains infinity or a value too large" in message and _finite_as_float64(X):
+        if (
+            "Input X contains infinity or a value too large" in message
+            and not unconvertible
+            and np.isfinite(as_float64).all()
+        ):
             largest = float(np.finfo(dtype).max)
             raise ValueError(
                 f"X has values whose magnitude exceeds {largest:.3g}, the largest "
@@ -134,23 +139,17 @@ def _clear_errors(X, dtype):
         raise
 
 
-def _converts(X):
-    """Whether NumPy turns ``X`` into a float64 array (complex ``X`` does, with a warning)."""
+def _as_float64(X):
+    """``X`` as a float64 array, or ``None`` where NumPy cannot convert it.
+
+    Complex ``X`` converts (dropping the imaginary part, warning silenced).
+    """
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Casting complex values")
-            np.asarray(X, dtype=np.float64)
+            return np.asarray(X, dtype=np.float64)
     except (ValueError, TypeError):
-        return False
-    return True
-
-
-def _finite_as_float64(X):
-    """Whether ``X`` is all finite in float64 (so it overflows only a narrower dtype)."""
-    try:
-        return bool(np.isfinite(np.asarray(X, dtype=np.float64)).all())
-    except (ValueError, TypeError):
-        return False
+        return None
 
 
 def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
