@@ -477,7 +477,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             if self.validation_scores_ is None:
                 self.validation_scores_, self.validation_loss_curve_ = [], []
                 self.best_validation_score_ = -np.inf
-            best_params = [p.copy() for p in network.params]
+            trained = network.params + network.buffers  # weights and running averages
+            best = [array.copy() for array in trained]
         batch_size = self._batch_size(len(X))
         n_epochs = 1 if incremental else self.max_iter
 
@@ -504,7 +505,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                     self.validation_loss_curve_.append(val_loss)
                     message += f", validation score {score:.5f}, validation loss {val_loss:.5f}"
                     if score > self.best_validation_score_:
-                        best_params = [p.copy() for p in network.params]
+                        best = [array.copy() for array in trained]
                 improved = self._record_progress(early_stopping)
                 if self.verbose:
                     print(f"{message}, {time.perf_counter() - start:.2f} s")
@@ -531,9 +532,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                         ConvergenceWarning,
                         stacklevel=4,
                     )
-        if early_stopping:  # the weights of the best validation score
-            for param, best in zip(network.params, best_params):
-                param[...] = best
+        if early_stopping:  # the weights (and batch statistics) of the best validation score
+            for array, kept in zip(trained, best):
+                array[...] = kept
 
     def _schedule_learning_rate(self):
         """The step size of the next epoch, for the schedules that set it per epoch."""

@@ -389,3 +389,16 @@ def test_scikit_learn_progress_bar(digits_small, capsys):
     assert clf.n_iter_ == 2
     captured = capsys.readouterr()
     assert "CNNClassifier - fit" in captured.out + captured.err
+
+
+def test_early_stopping_keeps_the_best_epochs_batch_norm_statistics(digits_small):
+    X, y = digits_small
+    args = dict(batch_norm=True, early_stopping=True, learning_rate_init=0.03, **SMALL)
+    clf = quiet(CNNClassifier(max_iter=12, **args), "fit", X, y)
+    best_epoch = int(np.argmax(clf.validation_scores_)) + 1
+    assert best_epoch < clf.n_iter_  # the longer fit went back
+    short = quiet(CNNClassifier(max_iter=best_epoch, **args), "fit", X, y)
+    for kept, best in zip(clf.running_stats_, short.running_stats_):
+        for kept_stat, best_stat in zip(kept, best):
+            np.testing.assert_array_equal(kept_stat, best_stat)
+    np.testing.assert_array_equal(clf.predict_proba(X), short.predict_proba(X))
