@@ -1,6 +1,6 @@
 """skcnn side by side with PyTorch and MLPClassifier on Fashion-MNIST.
 
-    python benchmarks/bench_fashion_mnist.py [--quick] [--threads 2]
+    python benchmarks/bench_fashion_mnist.py [--quick] [--throughput-only] [--threads 2]
 
 In one process and one run:
 
@@ -35,7 +35,7 @@ from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import skcnn
-from skcnn._layers import Conv2D
+from skcnn._layers import Conv2D, ConvMaxPool2D, SoftmaxCrossEntropy
 
 try:
     import torch
@@ -60,11 +60,15 @@ def skcnn_predict_rate(clf, X):
 
 
 def conv_flop_rate(clf, X, batch_size):
-    """FLOP/s of the conv layers over one instrumented training epoch of ``clf``."""
+    """FLOP/s of the conv layers over one instrumented training epoch of ``clf``.
+
+    A conv computed together with the max pooling after it (``ConvMaxPool2D``)
+    is timed with that pooling, and counts the FLOPs of the conv positions it
+    computes: those the pooling reads.
+    """
     network = clf.network_
     params = network.params
     optimizer = clf._make_optimizer(params)
-    convs = [layer for layer in network.layers if isinstance(layer, Conv2D)]
     spent = {"conv": 0.0}
 
     def timed(method):
@@ -76,17 +80,20 @@ def conv_flop_rate(clf, X, batch_size):
 
         return wrapper
 
-    flops = 0
-    for index, layer in enumerate(network.layers):
-        if isinstance(layer, Conv2D):
-            layer.forward, layer.backward = timed(layer.forward), timed(layer.backward)
-            positions = np.prod(layer.output_shape[:2])
-            per_product = 2 * positions * np.prod(layer.weights.shape)  # one GEMM
-            # forward, dL/dW, and dL/dX except for the first layer
-            flops += per_product * (3 if index > 0 else 2)
+    flops, convs = 0, []
+    for index, step in enumerate(network.steps):
+        if isinstance(step, ConvMaxPool2D):
+            conv, positions = step.conv, np.prod(step.output_shape[:2]) * np.prod(step.pool.stride)
+        elif isinstance(step, Conv2D):
+            conv, positions = step, np.prod(step.output_shape[:2])
+        else:
+            continue
+        step.forward, step.backward = timed(step.forward), timed(step.backward)
+        convs.append(step)
+        per_product = 2 * positions * np.prod(conv.weights.shape)  # one GEMM
+        # forward, dL/dW, and dL/dX except for the first layer
+        flops += per_product * (3 if index > 0 else 2)
     y = np.zeros(len(X), dtype=int)
-    from skcnn._layers import SoftmaxCrossEntropy
-
     loss = SoftmaxCrossEntropy()
     X = X.reshape(len(X), *clf.input_shape_)
     for start in range(0, len(X), batch_size):
@@ -94,8 +101,8 @@ def conv_flop_rate(clf, X, batch_size):
         loss.forward(network.forward(X[batch], training=True), y[batch])
         network.backward(loss.backward())
         optimizer.update(params, network.grads)
-    for layer in convs:
-        del layer.forward, layer.backward
+    for step in convs:
+        del step.forward, step.backward
     return flops * len(X) / spent["conv"], spent["conv"]
 
 
@@ -171,6 +178,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--accuracy-max-iter", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="small sizes, no full-data fits")
+    parser.add_argument(
+        "--throughput-only", action="store_true", help="no full-data fits (steps 1 and 2)"
+    )
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     if args.quick:
@@ -183,7 +193,9 @@ def main():
         print("PyTorch is not installed: skipping its rows (pip install torch==2.13.0).")
 
     results = {
-        "command": "python benchmarks/bench_fashion_mnist.py" + (" --quick" if args.quick else ""),
+        "command": "python benchmarks/bench_fashion_mnist.py"
+        + (" --quick" if args.quick else "")
+        + (" --throughput-only" if args.throughput_only else ""),
         "machine": {
             "processor": platform.processor() or platform.machine(),
             "threads": args.threads,
@@ -229,7 +241,7 @@ def main():
         }
 
         fits = []
-        if not args.quick:
+        if not (args.quick or args.throughput_only):
             for name, model, data in [
                 (
                     "skcnn CNNClassifier (reference net)",

@@ -2,7 +2,8 @@
 
     python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64]
 
-Times every layer's forward and backward pass, the loss and the optimizer
+Times every layer's forward and backward pass (a conv and the max pooling
+computed with it as one step count as one row), the loss and the optimizer
 over whole epochs of Fashion-MNIST (random images of the same shape when the
 data is not installed) and prints a table, slowest first.
 """
@@ -14,7 +15,7 @@ from collections import defaultdict
 import numpy as np
 from reference import reference_classifier, training_images
 
-from skcnn._layers import SoftmaxCrossEntropy
+from skcnn._layers import ConvMaxPool2D, SoftmaxCrossEntropy
 
 
 def timed(method, totals, key):
@@ -40,10 +41,14 @@ def main():
     # Fit on a few samples to build the network, then time an epoch of the real loop.
     clf.fit(X[:64], y[:64])
     network = clf.network_
-    for layer_name, layer in zip(network.names, network.layers):
-        name = f"{layer_name} {layer}"
-        layer.forward = timed(layer.forward, totals, (name, "forward"))
-        layer.backward = timed(layer.backward, totals, (name, "backward"))
+    names = dict(zip(map(id, network.layers), network.names))
+    for step in network.steps:
+        if isinstance(step, ConvMaxPool2D):  # a conv and its pooling, computed as one step
+            name = f"{names[id(step.conv)]}+{names[id(step.pool)]} (fused)"
+        else:
+            name = f"{names[id(step)]} {step}"
+        step.forward = timed(step.forward, totals, (name, "forward"))
+        step.backward = timed(step.backward, totals, (name, "backward"))
     optimizer = clf._make_optimizer(network.params)
     optimizer.update = timed(optimizer.update, totals, ("optimizer", "update"))
     loss = SoftmaxCrossEntropy()

@@ -119,16 +119,25 @@ def im2col_forward(x_pad, weights, bias, stride, keep):
 
 
 def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_grad):
-    kh, kw, channels, filters = weights.shape
+    filters = weights.shape[3]
     grad_rows = grad_out.reshape(-1, filters)
     # dL/dW = cols^T . dL/dout ;  dL/db = sum over positions of dL/dout
     grad_weights = (cols.T @ grad_rows).reshape(weights.shape)
     grad_bias = grad_rows.sum(axis=0)
     if not need_input_grad:
         return None, grad_weights, grad_bias
-    # dL/dx_pad[p*s + (i, j)] += dL/dout[p] . W[i, j]^T, one matrix product per
-    # kernel offset (i, j): cheaper than scattering a (rows, kh*kw*C) matrix back.
+    return _input_grad(grad_out, weights, stride, x_pad_shape), grad_weights, grad_bias
+
+
+def _input_grad(grad_out, weights, stride, x_pad_shape):
+    """dL/dx_pad from dL/dout of the first ``grad_out.shape[1:3]`` output positions.
+
+    dL/dx_pad[p*s + (i, j)] += dL/dout[p] . W[i, j]^T, one matrix product per
+    kernel offset (i, j): cheaper than scattering a (rows, kh*kw*C) matrix back.
+    """
+    kh, kw, channels, filters = weights.shape
     n, out_h, out_w = grad_out.shape[:3]
+    grad_rows = grad_out.reshape(-1, filters)
     grad_x_pad = np.zeros(x_pad_shape, dtype=grad_out.dtype)
     product = np.empty((len(grad_rows), channels), dtype=grad_out.dtype)
     sh, sw = stride
@@ -139,7 +148,83 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
             grad_x_pad[:, rows, window_slice(j, out_w, sw), :] += product.reshape(
                 n, out_h, out_w, channels
             )
-    return grad_x_pad, grad_weights, grad_bias
+    return grad_x_pad
+
+
+# --- im2col fused with the max pooling that follows ------------------------------
+#
+# A max pooling whose windows tile the conv output (stride == window, no
+# padding) reads every conv position at most once. Ordering the im2col rows by
+# pooling phase, (a, b) = (row, column) within the pooling window, makes the
+# product a stack of phase arrays of the pooled shape, and the pooling an
+# element-wise maximum over contiguous arrays. The conv positions that no
+# window reads (the last row and column of an odd-sized output) are never
+# computed.
+
+
+def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
+    """The im2col rows of the conv positions a tiled max pooling reads, phase by phase.
+
+    Returns an ndarray of shape ``(pool_h * pool_w * n * pooled_h * pooled_w,
+    kh * kw * channels)``: the rows of phase ``(a, b)`` are the conv output
+    positions ``(p * pool_h + a, q * pool_w + b)``, in ``(n, p, q)`` order.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = window, stride, pool
+    n, channels = len(x_pad), x_pad.shape[3]
+    out_h, out_w = pooled_hw
+    cols = np.empty((ph, pw, n, out_h, out_w, kh, kw, channels), dtype=x_pad.dtype)
+    for a in range(ph):
+        for b in range(pw):
+            windows = window_view(x_pad[:, a * sh :, b * sw :], window, (ph * sh, pw * sw))
+            windows = windows[:, :out_h, :out_w]
+            if channels > 1:
+                cols[a, b] = windows
+            else:  # as in im2col: shifted images copy faster than the 6-D view
+                for i in range(kh):
+                    for j in range(kw):
+                        cols[a, b, :, :, :, i, j] = windows[:, :, :, i, j]
+    return cols.reshape(-1, kh * kw * channels)
+
+
+def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep):
+    """Convolution and a tiled max pooling of its output: ``(out, saved)``."""
+    filters = weights.shape[3]
+    cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw)
+    phases = (cols @ weights.reshape(-1, filters)).reshape(pool[0] * pool[1], -1, filters)
+    best = phases[0].copy() if len(phases) == 1 else np.maximum(phases[0], phases[1])
+    for phase in phases[2:]:
+        np.maximum(best, phase, out=best)
+    # The bias after the maximum: rounding is monotonic, so max(a + b) == max(a) + b.
+    out = (best + bias).reshape(len(x_pad), *pooled_hw, filters)
+    return out, ((cols, phases, best) if keep else None)
+
+
+def pooled_im2col_backward(grad_out, saved, weights, stride, pool, x_pad_shape, need_input_grad):
+    """Gradients of :func:`pooled_im2col_forward`: ``(grad_x_pad, grad_weights, grad_bias)``."""
+    cols, phases, best = saved
+    filters = weights.shape[3]
+    grad_rows = grad_out.reshape(-1, filters)
+    # dL/d(conv output) of every phase: dL/dout where the phase holds the
+    # window's maximum, the first in raster order on ties, as MaxPool2D.
+    grad_phases = np.empty_like(phases)
+    taken = np.equal(phases[0], best)
+    np.multiply(grad_rows, taken, out=grad_phases[0])
+    is_max = np.empty_like(taken)
+    for k in range(1, len(phases)):
+        np.equal(phases[k], best, out=is_max)
+        np.greater(is_max, taken, out=is_max)  # a maximum not taken before
+        if k < len(phases) - 1:
+            taken |= is_max
+        np.multiply(grad_rows, is_max, out=grad_phases[k])
+    grad_weights = (cols.T @ grad_phases.reshape(-1, filters)).reshape(weights.shape)
+    grad_bias = grad_rows.sum(axis=0)
+    if not need_input_grad:
+        return None, grad_weights, grad_bias
+    # Back to the usual layout, over the conv positions the pooling covers.
+    (ph, pw), (n, out_h, out_w) = pool, grad_out.shape[:3]
+    grad_conv = grad_phases.reshape(ph, pw, n, out_h, out_w, filters).transpose(2, 3, 0, 4, 1, 5)
+    grad_conv = grad_conv.reshape(n, out_h * ph, out_w * pw, filters)
+    return _input_grad(grad_conv, weights, stride, x_pad_shape), grad_weights, grad_bias
 
 
 # --- scipy.signal references -------------------------------------------------

@@ -27,6 +27,8 @@ from ._conv import (
     CONV_ALGORITHMS,
     output_length,
     padding_amounts,
+    pooled_im2col_backward,
+    pooled_im2col_forward,
     resolve_algorithm,
     window_slice,
 )
@@ -318,6 +320,69 @@ class MaxPool2D(_Pool2D):
             else:
                 grad_x_pad[:, rows, cols] += grad_out * is_max
         return grad_x_pad
+
+
+class ConvMaxPool2D(Layer):
+    """A :class:`Conv2D` and the :class:`MaxPool2D` after it, computed as one step.
+
+    Not a layer of the architecture: the :class:`~skcnn._network.Network`
+    runs this pair in its place when the pooling windows tile the conv output
+    (stride equal to the window, no padding) and the conv uses im2col (see
+    :func:`skcnn._conv.pooled_im2col_forward`). The weights, their gradients
+    and the output stay those of the two layers it holds.
+
+    Parameters
+    ----------
+    conv : Conv2D
+        Built.
+    pool : MaxPool2D
+        Built, on the output of ``conv``.
+    """
+
+    def __init__(self, conv, pool):
+        self.conv, self.pool = conv, pool
+        self.input_shape, self.output_shape = conv.input_shape, pool.output_shape
+
+    @staticmethod
+    def fits(conv, pool):
+        """Whether the pair can run as one step."""
+        return (
+            isinstance(conv, Conv2D)
+            and type(pool) is MaxPool2D
+            and getattr(conv, "algorithm_", None) == "im2col"
+            and pool.stride == pool.pool_size
+            and not any(any(pads) for pads in pool._pads)
+        )
+
+    def forward(self, X, training=False):
+        conv = self.conv
+        out, self._saved = pooled_im2col_forward(
+            conv._pad(X),
+            conv.weights,
+            conv.bias,
+            conv.stride,
+            self.pool.pool_size,
+            self.output_shape[:2],
+            training,
+        )
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        conv = self.conv
+        grad_x_pad, conv.grad_weights, conv.grad_bias = pooled_im2col_backward(
+            grad_out,
+            self._saved,
+            conv.weights,
+            conv.stride,
+            self.pool.pool_size,
+            (len(grad_out), *conv._padded_shape),
+            need_input_grad,
+        )
+        self._saved = None
+        return None if grad_x_pad is None else conv._crop(grad_x_pad)
+
+    def __repr__(self):
+        return f"ConvMaxPool2D({self.conv}, {self.pool})"
 
 
 class AvgPool2D(_Pool2D):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ._layers import _shape_str
+from ._layers import ConvMaxPool2D, _shape_str
 
 # Prediction runs in batches whose largest intermediate array stays near this size:
 # small enough to stay in cache (4 MB predicts 1.8x faster than 64 MB on the
@@ -39,6 +39,27 @@ class Network:
             names = layer_names([(_KINDS[type(layer).__name__],) for layer in self.layers])
         self.names = list(names)
         self.input_shape = None
+        self.steps = self.layers
+
+    def _steps(self, layers):
+        """What runs for ``layers``: the same, each tiled max pooling computed with its conv.
+
+        See :class:`~skcnn._layers.ConvMaxPool2D`. Only neighbours in the
+        network are fused.
+        """
+        position = {id(layer): index for index, layer in enumerate(self.layers)}
+        steps = []
+        for layer in layers:
+            previous = steps[-1] if steps else None
+            if (
+                id(previous) in position
+                and position[id(layer)] == position[id(previous)] + 1
+                and ConvMaxPool2D.fits(previous, layer)
+            ):
+                steps[-1] = ConvMaxPool2D(previous, layer)
+            else:
+                steps.append(layer)
+        return steps
 
     def build(self, input_shape):
         """Fit every layer to its input; return the per-sample output shape."""
@@ -51,6 +72,7 @@ class Network:
                     f"Layer {index} ({layer}) does not fit its input of shape "
                     f"{_shape_str(shape)}: {exc}."
                 ) from None
+        self.steps = self._steps(self.layers)
         return shape
 
     def initialize(self, rng, dtype, init):
@@ -89,14 +111,14 @@ class Network:
         return [g for layer in self.layers for g in layer.grads]
 
     def forward(self, X, training=False):
-        for layer in self.layers:
-            X = layer.forward(X, training=training)
+        for step in self.steps:
+            X = step.forward(X, training=training)
         return X
 
     def backward(self, grad_out):
         """Backpropagate dL/d(scores); the first layer skips dL/d(input)."""
-        for index in range(len(self.layers) - 1, -1, -1):
-            grad_out = self.layers[index].backward(grad_out, need_input_grad=index > 0)
+        for index in range(len(self.steps) - 1, -1, -1):
+            grad_out = self.steps[index].backward(grad_out, need_input_grad=index > 0)
 
     def predict_batch_size(self, itemsize):
         """Samples per prediction batch, so no intermediate outgrows the budget."""
@@ -120,12 +142,14 @@ class Network:
         computes a one-row product (gemv) in another order than a matrix
         product (gemm).
         """
-        layers = [
-            layer for name, layer in zip(self.names, self.layers) if only is None or name in only
-        ]
+        if only is None:
+            steps = self.steps
+        else:
+            selected = [layer for name, layer in zip(self.names, self.layers) if name in only]
+            steps = self._steps(selected)
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         scores = [
-            _forward_batch(X[start : start + batch], layers) for start in range(0, len(X), batch)
+            _forward_batch(X[start : start + batch], steps) for start in range(0, len(X), batch)
         ]
         return scores[0] if len(scores) == 1 else np.concatenate(scores)
 
@@ -144,11 +168,11 @@ class Network:
         return "Network(\n  " + "\n  ".join(lines) + "\n)"
 
 
-def _forward_batch(X, layers):
+def _forward_batch(X, steps):
     if len(X) == 1:
-        return _forward_batch(np.concatenate([X, X]), layers)[:1]
-    for layer in layers:
-        X = layer.forward(X)
+        return _forward_batch(np.concatenate([X, X]), steps)[:1]
+    for step in steps:
+        X = step.forward(X)
     return X
 
 

@@ -11,7 +11,7 @@ from skcnn._conv import (
     resolve_algorithm,
     window_view,
 )
-from skcnn._layers import Conv2D
+from skcnn._layers import Conv2D, ConvMaxPool2D, MaxPool2D
 
 ALGORITHMS = sorted(CONV_ALGORITHMS)
 
@@ -123,3 +123,85 @@ def test_float32_agrees_with_float64():
         assert out.dtype == dtype
         outs.append(out)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-5)
+
+
+# --- a convolution and the tiled max pooling after it, as one step ----------------
+
+
+def conv_and_pool(input_shape, kernel, stride, padding, pool, dtype=np.float64, seed=0):
+    """A built Conv2D with integer weights, and the MaxPool2D after it."""
+    rng = np.random.RandomState(seed)
+    conv = Conv2D(3, kernel, stride, padding, algorithm="im2col")
+    conv.build(input_shape)
+    conv.initialize(rng, dtype, "he")
+    # Integer weights on integer inputs: exact sums, so ties (a flat background,
+    # common in images) are the same whether or not the bias is added first.
+    conv.weights = rng.randint(-2, 3, size=conv.weights.shape).astype(dtype)
+    conv.bias = rng.standard_normal(3).astype(dtype)
+    pooling = MaxPool2D(pool, pool)
+    pooling.build(conv.output_shape)
+    return conv, pooling
+
+
+FUSED_CASES = [
+    ((7, 9, 1), (3, 3), (1, 1), "valid", (2, 2)),  # odd output: a row and column unread
+    ((6, 8, 2), (3, 3), (1, 1), "same", (2, 2)),
+    ((11, 9, 3), (2, 3), (2, 1), "valid", (3, 2)),
+    ((5, 6, 2), (1, 2), (1, 1), "valid", (1, 2)),
+]
+
+
+@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool", FUSED_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_fused_with_pooling_agrees_with_the_two_layers(
+    input_shape, kernel, stride, padding, pool, dtype
+):
+    conv, pooling = conv_and_pool(input_shape, kernel, stride, padding, pool, dtype)
+    assert ConvMaxPool2D.fits(conv, pooling)
+    rng = np.random.RandomState(1)
+    X = rng.randint(0, 3, size=(4, *input_shape)).astype(dtype)
+    X[:, : input_shape[0] // 2] = 0  # ties
+    grad_out = rng.standard_normal((4, *pooling.output_shape)).astype(dtype)
+
+    out = pooling.forward(conv.forward(X, training=True), training=True)
+    grad_X = conv.backward(pooling.backward(grad_out))
+    separate = (out, grad_X, conv.grad_weights, conv.grad_bias)
+
+    fused = ConvMaxPool2D(conv, pooling)
+    out = fused.forward(X, training=True)
+    grad_X = fused.backward(grad_out)
+    together = (out, grad_X, conv.grad_weights, conv.grad_bias)
+    for got, expected in zip(together, separate):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-5)
+    np.testing.assert_array_equal(fused.forward(X), separate[0])  # the lean pass
+    assert fused._saved is None
+
+
+def test_fused_pooling_skips_unread_positions_and_first_layer_gradient():
+    conv, pooling = conv_and_pool((7, 7, 1), (3, 3), (1, 1), "valid", (2, 2))
+    fused = ConvMaxPool2D(conv, pooling)
+    X = np.random.RandomState(0).standard_normal((2, 7, 7, 1))
+    out = fused.forward(X, training=True)
+    cols = fused._saved[0]
+    # 5x5 conv outputs, of which the pooling reads 4x4: 16 rows per sample, not 25.
+    assert out.shape == (2, 2, 2, 3) and cols.shape == (2 * 16, 9)
+    assert fused.backward(np.ones_like(out), need_input_grad=False) is None
+    assert conv.grad_weights.shape == conv.weights.shape
+
+
+@pytest.mark.parametrize(
+    "conv_args, pool, fits",
+    [
+        (((3, 3), (1, 1), "valid", "im2col"), MaxPool2D((2, 2), (2, 2)), True),
+        (((3, 3), (1, 1), "valid", "fft"), MaxPool2D((2, 2), (2, 2)), False),
+        (((3, 3), (1, 1), "valid", "im2col"), MaxPool2D((3, 3), (2, 2)), False),  # overlaps
+        (((3, 3), (1, 1), "valid", "im2col"), MaxPool2D((2, 2), (2, 2), "same"), False),
+        (((2, 3), (1, 1), "valid", "im2col"), MaxPool2D((2, 2), (2, 2), "same"), True),  # 8x6
+    ],
+)
+def test_fused_pooling_fits_only_tiled_unpadded_windows(conv_args, pool, fits):
+    kernel, stride, padding, algorithm = conv_args
+    conv = Conv2D(2, kernel, stride, padding, algorithm=algorithm)
+    pool.build(conv.build((9, 8, 1)))
+    assert ConvMaxPool2D.fits(conv, pool) is fits

@@ -9,6 +9,7 @@ from skcnn._layers import (
     AvgPool2D,
     BatchNorm,
     Conv2D,
+    ConvMaxPool2D,
     Dense,
     Dropout,
     Flatten,
@@ -59,6 +60,29 @@ def test_maxpool_gradients(pool, stride, padding):
     # Distinct values: no ties, so the max is differentiable everywhere.
     X = rng.permutation(2 * 5 * 7 * 3).reshape(2, 5, 7, 3) / 10.0
     check_layer_gradients(layer, X, rng)
+
+
+@pytest.mark.parametrize(
+    "input_shape, kernel, stride, padding, pool",
+    [((7, 6, 2), (3, 3), (1, 1), "valid", (2, 2)), ((6, 7, 1), (2, 2), (1, 2), "same", (3, 2))],
+)
+def test_conv_fused_with_max_pooling_gradients(input_shape, kernel, stride, padding, pool):
+    rng = np.random.RandomState(0)
+    conv = built(Conv2D(3, kernel, stride, padding, algorithm="im2col"), input_shape)
+    conv.bias = rng.standard_normal(3)
+    pooling = MaxPool2D(pool, pool)
+    pooling.build(conv.output_shape)
+    fused = ConvMaxPool2D(conv, pooling)
+    X = rng.standard_normal((2, *input_shape))
+    R = rng.standard_normal(fused.forward(X).shape)
+
+    def loss():
+        return float(np.sum(fused.forward(X) * R))
+
+    fused.forward(X, training=True)
+    grad_X = fused.backward(R.copy())
+    for got, wrt in [(grad_X, X), (conv.grad_weights, conv.weights), (conv.grad_bias, conv.bias)]:
+        np.testing.assert_allclose(got, numerical_gradient(loss, wrt), rtol=1e-6, atol=1e-8)
 
 
 def test_maxpool_ties_route_gradient_to_one_input():

@@ -69,7 +69,7 @@ def test_first_layer_skips_input_gradient():
     network = small_network()
     X = np.random.RandomState(0).standard_normal((2, 6, 6, 2))
     calls = []
-    first = network.layers[0]
+    first = network.steps[0]
     original = first.backward
 
     def spy(grad_out, need_input_grad=True):
@@ -112,3 +112,31 @@ def test_prediction_does_not_depend_on_the_batch():
     together = network.predict(X)
     alone = np.concatenate([network.predict(X[i : i + 1]) for i in range(len(X))])
     np.testing.assert_array_equal(alone, together)
+
+
+def test_conv_and_tiled_pooling_run_as_one_step_with_the_same_results():
+    network = small_network()
+    kinds = [type(step).__name__ for step in network.steps]
+    assert kinds[:2] == ["ConvMaxPool2D", "ReLU"] and len(network.layers) == len(kinds) + 1
+    X = np.random.RandomState(0).standard_normal((3, 6, 6, 2))
+    fused = network.forward(X)
+    fused_grads = _gradients(network, X)
+    network.steps = network.layers  # every layer on its own
+    np.testing.assert_allclose(network.forward(X), fused, rtol=1e-12)
+    for got, expected in zip(_gradients(network, X), fused_grads):
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_hidden_layer_output_of_a_fused_conv_is_the_whole_conv_output():
+    network = small_network(input_shape=(7, 7, 2))
+    X = np.random.RandomState(0).standard_normal((3, 7, 7, 2))
+    conv = network.predict(X, only={"conv1"})
+    assert conv.shape == (3, 7, 7, 3)  # the row and column no pooling window reads, too
+    np.testing.assert_allclose(conv, network.layers[0].forward(X))
+    pooled = network.predict(X, only={"conv1", "maxpool1"})
+    np.testing.assert_allclose(pooled, network.layers[1].forward(conv))
+
+
+def _gradients(network, X):
+    network.backward(np.ones_like(network.forward(X, training=True)))
+    return [grad.copy() for grad in network.grads]
