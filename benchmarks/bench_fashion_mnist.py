@@ -7,8 +7,12 @@ In one process and one run:
 1. Throughput of the reference network (see ``reference.py``), skcnn and
    PyTorch taking turns, ``--repeats`` times each, same batch size, optimizer,
    float32 and thread count: training images per second over whole epochs,
-   and prediction images per second (eval mode, batched). PyTorch is optional;
-   without it those rows are skipped with a message.
+   and prediction images per second (eval mode, batched; the best of three
+   passes each: PyTorch with batches of 64, 256 and 1000, skcnn with its own
+   batching). Reports the medians over the repeats and, since this shared
+   machine's speed drifts, the median of the ratios of single repeats, each
+   of which runs the two libraries back to back. PyTorch is optional; without
+   it those rows are skipped with a message.
 2. The conv layers' FLOP rate during a training epoch of skcnn, as a fraction
    of this machine's float32 matrix-multiplication rate.
 3. Accuracy against fit time on the full data: skcnn's ``CNNClassifier``
@@ -53,10 +57,9 @@ def skcnn_train_rate(X, y, epochs, batch_size):
     return len(X) * epochs / (time.perf_counter() - start), clf
 
 
-def skcnn_predict_rate(clf, X):
-    start = time.perf_counter()
-    clf.predict_proba(X)
-    return len(X) / (time.perf_counter() - start)
+def skcnn_predict_rate(clf, X, passes=3):
+    """The best of ``passes`` timed passes, as many as PyTorch gets (one per batch size)."""
+    return max(len(X) / _timed(lambda: clf.predict_proba(X)) for _ in range(passes))
 
 
 def conv_flop_rate(clf, X, batch_size):
@@ -172,7 +175,7 @@ def torch_predict_rate(net, X, batch_size):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--throughput-samples", type=int, default=10000)
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=64)
@@ -231,6 +234,17 @@ def main():
                 + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items() if v)
             )
         results["throughput"] = {k: statistics.median(v) for k, v in rates.items() if v}
+        results["repeats"] = rates
+        if torch is not None:
+            # The machine's speed drifts (it is shared): each repeat's ratio compares
+            # the two libraries run back to back, under the same conditions.
+            results["paired_ratios"] = {
+                key: [
+                    ours / theirs
+                    for ours, theirs in zip(rates[f"skcnn_{key}"], rates[f"torch_{key}"])
+                ]
+                for key in ("train", "predict")
+            }
 
         flop_rate, conv_seconds = conv_flop_rate(clf, X_small, args.batch_size)
         peak = gemm_rate()
@@ -281,13 +295,24 @@ def markdown(results):
         f"Command: `{results['command']}` ({results['machine']['threads']} threads, "
         f"{results['machine']['processor']})",
         "",
-        "| measure | skcnn | PyTorch | skcnn / PyTorch |",
-        "|---|---:|---:|---:|",
+        f"Medians of {len(results['repeats']['skcnn_train'])} repeats; the last column is "
+        "the median (and range) of the ratios of the repeats, each of which runs the two "
+        "libraries back to back.",
+        "",
+        "| measure | skcnn | PyTorch | ratio of medians | ratio per repeat |",
+        "|---|---:|---:|---:|---:|",
     ]
     for key, label in [("train", "training images/s"), ("predict", "prediction images/s")]:
         ours, theirs = t[f"skcnn_{key}"], t.get(f"torch_{key}")
-        ratio = f"{ours / theirs:.2f}x" if theirs else "n/a"
-        lines.append(f"| {label} | {ours:.0f} | {theirs or 0:.0f} | {ratio} |")
+        if theirs:
+            paired = results["paired_ratios"][key]
+            ratios = (
+                f"{ours / theirs:.2f}x | {statistics.median(paired):.2f}x "
+                f"({min(paired):.2f}-{max(paired):.2f})"
+            )
+        else:
+            ratios = "n/a | n/a"
+        lines.append(f"| {label} | {ours:.0f} | {theirs or 0:.0f} | {ratios} |")
     c = results["conv_flops"]
     lines += [
         "",

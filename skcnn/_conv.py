@@ -100,12 +100,15 @@ def im2col(x_pad, window, stride):
     n, out_h, out_w, kh, kw, channels = windows.shape
     if channels > 1:
         return windows.reshape(n * out_h * out_w, kh * kw * channels)
-    # One channel: copying kh * kw shifted images beats copying the 6-D view (3x).
-    cols = np.empty(windows.shape, dtype=x_pad.dtype)
+    # One channel: copying kh * kw shifted images, each to a contiguous row of
+    # the transposed matrix, beats copying the 6-D view (3x); BLAS takes the
+    # transposed layout as it is, and dL/dW = cols^T . dL/dout is then a product
+    # of contiguous matrices.
+    cols = np.empty((kh, kw, n, out_h, out_w), dtype=x_pad.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, :, i, j] = windows[:, :, :, i, j]
-    return cols.reshape(n * out_h * out_w, kh * kw)
+            cols[i, j] = windows[:, :, :, i, j, 0]
+    return cols.reshape(kh * kw, -1).T
 
 
 def im2col_forward(x_pad, weights, bias, stride, keep):
@@ -123,10 +126,15 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
     grad_rows = grad_out.reshape(-1, filters)
     # dL/dW = cols^T . dL/dout ;  dL/db = sum over positions of dL/dout
     grad_weights = (cols.T @ grad_rows).reshape(weights.shape)
-    grad_bias = grad_rows.sum(axis=0)
+    grad_bias = _column_sums(grad_rows)
     if not need_input_grad:
         return None, grad_weights, grad_bias
     return _input_grad(grad_out, weights, stride, x_pad_shape), grad_weights, grad_bias
+
+
+def _column_sums(rows):
+    """``rows.sum(axis=0)`` as a matrix-vector product: 10x faster on tall matrices."""
+    return np.ones(len(rows), dtype=rows.dtype) @ rows
 
 
 def _input_grad(grad_out, weights, stride, x_pad_shape):
@@ -172,18 +180,23 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
     (kh, kw), (sh, sw), (ph, pw) = window, stride, pool
     n, channels = len(x_pad), x_pad.shape[3]
     out_h, out_w = pooled_hw
-    cols = np.empty((ph, pw, n, out_h, out_w, kh, kw, channels), dtype=x_pad.dtype)
-    for a in range(ph):
-        for b in range(pw):
-            windows = window_view(x_pad[:, a * sh :, b * sw :], window, (ph * sh, pw * sw))
-            windows = windows[:, :out_h, :out_w]
-            if channels > 1:
-                cols[a, b] = windows
-            else:  # as in im2col: shifted images copy faster than the 6-D view
-                for i in range(kh):
-                    for j in range(kw):
-                        cols[a, b, :, :, :, i, j] = windows[:, :, :, i, j]
-    return cols.reshape(-1, kh * kw * channels)
+    phases = [
+        window_view(x_pad[:, a * sh :, b * sw :], window, (ph * sh, pw * sw))[:, :out_h, :out_w]
+        for a in range(ph)
+        for b in range(pw)
+    ]
+    if channels > 1:
+        cols = np.empty((ph * pw, n, out_h, out_w, kh, kw, channels), dtype=x_pad.dtype)
+        for phase, windows in enumerate(phases):
+            cols[phase] = windows
+        return cols.reshape(-1, kh * kw * channels)
+    # One channel: the transposed layout of im2col, for the same reasons.
+    cols = np.empty((kh, kw, ph * pw, n, out_h, out_w), dtype=x_pad.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            for phase, windows in enumerate(phases):
+                cols[i, j, phase] = windows[:, :, :, i, j, 0]
+    return cols.reshape(kh * kw, -1).T
 
 
 def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep):
@@ -217,7 +230,7 @@ def pooled_im2col_backward(grad_out, saved, weights, stride, pool, x_pad_shape, 
             taken |= is_max
         np.multiply(grad_rows, is_max, out=grad_phases[k])
     grad_weights = (cols.T @ grad_phases.reshape(-1, filters)).reshape(weights.shape)
-    grad_bias = grad_rows.sum(axis=0)
+    grad_bias = _column_sums(grad_rows)
     if not need_input_grad:
         return None, grad_weights, grad_bias
     # Back to the usual layout, over the conv positions the pooling covers.
