@@ -218,8 +218,9 @@ def pooled_im2col_backward(grad_out, saved, weights, stride, pool, x_pad_shape, 
     filters = weights.shape[3]
     grad_rows = grad_out.reshape(-1, filters)
     # dL/d(conv output) of every phase: dL/dout where the phase holds the
-    # window's maximum, the first in raster order on ties, as MaxPool2D.
-    grad_phases = np.empty_like(phases)
+    # window's maximum, the first in raster order on ties, as MaxPool2D. Each
+    # phase's gradient overwrites the phase once compared: no new array.
+    grad_phases = phases
     taken = np.equal(phases[0], best)
     np.multiply(grad_rows, taken, out=grad_phases[0])
     is_max = np.empty_like(taken)
