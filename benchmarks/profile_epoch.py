@@ -1,6 +1,6 @@
 """Where one training epoch of the reference network spends its time, per layer.
 
-    python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64]
+    python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64] [--tuned]
 
 Times every layer's forward and backward pass (a conv and the max pooling
 computed with it as one step count as one row), the loss and the optimizer
@@ -13,7 +13,7 @@ import time
 from collections import defaultdict
 
 import numpy as np
-from reference import reference_classifier, training_images
+from reference import reference_classifier, training_images, tuned_classifier
 
 from skcnn._layers import ConvMaxPool2D, SoftmaxCrossEntropy
 
@@ -31,11 +31,15 @@ def timed(method, totals, key):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=60000)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=None, help="64, or 128 with --tuned")
+    parser.add_argument("--tuned", action="store_true", help="the tuned model of reference.py")
     args = parser.parse_args()
+    if args.batch_size is None:
+        args.batch_size = 128 if args.tuned else 64
 
     X, y = training_images(args.n_samples)
-    clf = reference_classifier(batch_size=args.batch_size, max_iter=1)
+    make = tuned_classifier if args.tuned else reference_classifier
+    clf = make(batch_size=args.batch_size, max_iter=1)
     totals = defaultdict(float)
 
     # Fit on a few samples to build the network, then time an epoch of the real loop.

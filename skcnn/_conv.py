@@ -126,13 +126,13 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
     grad_rows = grad_out.reshape(-1, filters)
     # dL/dW = cols^T . dL/dout ;  dL/db = sum over positions of dL/dout
     grad_weights = (cols.T @ grad_rows).reshape(weights.shape)
-    grad_bias = _column_sums(grad_rows)
+    grad_bias = column_sums(grad_rows)
     if not need_input_grad:
         return None, grad_weights, grad_bias
     return _input_grad(grad_out, weights, stride, x_pad_shape), grad_weights, grad_bias
 
 
-def _column_sums(rows):
+def column_sums(rows):
     """``rows.sum(axis=0)`` as a matrix-vector product: 10x faster on tall matrices."""
     return np.ones(len(rows), dtype=rows.dtype) @ rows
 
@@ -199,21 +199,38 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
     return cols.reshape(kh * kw, -1).T
 
 
-def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep):
-    """Convolution and a tiled max pooling of its output: ``(out, saved)``."""
+def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep, normalize=None):
+    """Convolution and a tiled max pooling of its output: ``(out, saved)``.
+
+    ``normalize``, when given, maps the conv output (rows of channels, bias
+    added) to what the pooling takes, channel by channel: batch normalization
+    between the conv and the pooling.
+    """
     filters = weights.shape[3]
     cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw)
     phases = (cols @ weights.reshape(-1, filters)).reshape(pool[0] * pool[1], -1, filters)
+    if normalize is not None:
+        phases += bias
+        phases = normalize(phases.reshape(-1, filters)).reshape(phases.shape)
     best = phases[0].copy() if len(phases) == 1 else np.maximum(phases[0], phases[1])
     for phase in phases[2:]:
         np.maximum(best, phase, out=best)
-    # The bias after the maximum: rounding is monotonic, so max(a + b) == max(a) + b.
-    out = (best + bias).reshape(len(x_pad), *pooled_hw, filters)
+    # Without normalization the bias comes after the maximum: rounding is
+    # monotonic, so max(a + b) == max(a) + b. With it, a copy: what the backward
+    # pass compares with stays the kernel's own.
+    out = best + bias if normalize is None else best.copy()
+    out = out.reshape(len(x_pad), *pooled_hw, filters)
     return out, ((cols, phases, best) if keep else None)
 
 
-def pooled_im2col_backward(grad_out, saved, weights, stride, pool, x_pad_shape, need_input_grad):
-    """Gradients of :func:`pooled_im2col_forward`: ``(grad_x_pad, grad_weights, grad_bias)``."""
+def pooled_im2col_backward(
+    grad_out, saved, weights, stride, pool, x_pad_shape, need_input_grad, normalize_backward=None
+):
+    """Gradients of :func:`pooled_im2col_forward`: ``(grad_x_pad, grad_weights, grad_bias)``.
+
+    ``normalize_backward`` maps dL/d(normalized rows) to dL/d(rows), the
+    backward pass of the forward's ``normalize``.
+    """
     cols, phases, best = saved
     filters = weights.shape[3]
     grad_rows = grad_out.reshape(-1, filters)
@@ -230,8 +247,13 @@ def pooled_im2col_backward(grad_out, saved, weights, stride, pool, x_pad_shape, 
         if k < len(phases) - 1:
             taken |= is_max
         np.multiply(grad_rows, is_max, out=grad_phases[k])
+    if normalize_backward is None:
+        grad_bias = column_sums(grad_rows)
+    else:
+        grad_phases = normalize_backward(grad_phases.reshape(-1, filters))
+        grad_phases = grad_phases.reshape(phases.shape)
+        grad_bias = column_sums(grad_phases.reshape(-1, filters))
     grad_weights = (cols.T @ grad_phases.reshape(-1, filters)).reshape(weights.shape)
-    grad_bias = _column_sums(grad_rows)
     if not need_input_grad:
         return None, grad_weights, grad_bias
     # Back to the usual layout, over the conv positions the pooling covers.

@@ -19,12 +19,14 @@ Spatial layers work on channels-last batches ``(n, height, width,
 channels)``; a 1-D signal is an image of height 1.
 """
 
+from functools import partial
 from itertools import product
 
 import numpy as np
 
 from ._conv import (
     CONV_ALGORITHMS,
+    column_sums,
     output_length,
     padding_amounts,
     pooled_im2col_backward,
@@ -326,36 +328,46 @@ class ConvMaxPool2D(Layer):
     """A :class:`Conv2D` and the :class:`MaxPool2D` after it, computed as one step.
 
     Not a layer of the architecture: the :class:`~skcnn._network.Network`
-    runs this pair in its place when the pooling windows tile the conv output
-    (stride equal to the window, no padding) and the conv uses im2col (see
-    :func:`skcnn._conv.pooled_im2col_forward`). The weights, their gradients
-    and the output stay those of the two layers it holds.
+    runs this step in place of the conv, the pooling and, when there is one,
+    the :class:`BatchNorm` between them, when the pooling windows tile the conv
+    output (stride equal to the window, no padding; with batch normalization,
+    every conv output in a window) and the conv uses im2col (see
+    :func:`skcnn._conv.pooled_im2col_forward`). The weights, their
+    gradients, the running statistics and the output stay those of the layers
+    it holds.
 
     Parameters
     ----------
     conv : Conv2D
         Built.
     pool : MaxPool2D
+        Built, on the output of ``conv`` (or of ``norm``).
+    norm : BatchNorm or None, default=None
         Built, on the output of ``conv``.
     """
 
-    def __init__(self, conv, pool):
-        self.conv, self.pool = conv, pool
+    def __init__(self, conv, pool, norm=None):
+        self.conv, self.pool, self.norm = conv, pool, norm
         self.input_shape, self.output_shape = conv.input_shape, pool.output_shape
 
     @staticmethod
-    def fits(conv, pool):
-        """Whether the pair can run as one step."""
-        return (
+    def fits(conv, pool, norm=None):
+        """Whether the layers can run as one step."""
+        if not (
             isinstance(conv, Conv2D)
             and type(pool) is MaxPool2D
+            and (norm is None or type(norm) is BatchNorm)
             and getattr(conv, "algorithm_", None) == "im2col"
             and pool.stride == pool.pool_size
             and not any(any(pads) for pads in pool._pads)
-        )
+        ):
+            return False
+        # Batch statistics take every conv output, also those no window reads.
+        covered = [n * size for n, size in zip(pool.output_shape[:2], pool.pool_size)]
+        return norm is None or covered == list(conv.output_shape[:2])
 
     def forward(self, X, training=False):
-        conv = self.conv
+        conv, norm = self.conv, self.norm
         out, self._saved = pooled_im2col_forward(
             conv._pad(X),
             conv.weights,
@@ -364,11 +376,12 @@ class ConvMaxPool2D(Layer):
             self.pool.pool_size,
             self.output_shape[:2],
             training,
+            normalize=None if norm is None else partial(norm.forward, training=training),
         )
         return out
 
     def backward(self, grad_out, need_input_grad=True):
-        conv = self.conv
+        conv, norm = self.conv, self.norm
         grad_x_pad, conv.grad_weights, conv.grad_bias = pooled_im2col_backward(
             grad_out,
             self._saved,
@@ -377,12 +390,14 @@ class ConvMaxPool2D(Layer):
             self.pool.pool_size,
             (len(grad_out), *conv._padded_shape),
             need_input_grad,
+            normalize_backward=None if norm is None else norm.backward,
         )
         self._saved = None
         return None if grad_x_pad is None else conv._crop(grad_x_pad)
 
     def __repr__(self):
-        return f"ConvMaxPool2D({self.conv}, {self.pool})"
+        layers = [self.conv, self.pool] if self.norm is None else [self.conv, self.norm, self.pool]
+        return f"ConvMaxPool2D({', '.join(map(str, layers))})"
 
 
 class AvgPool2D(_Pool2D):
@@ -569,10 +584,10 @@ class BatchNorm(_WeightedLayer):
             out += self.bias - self.running_mean * scale
             return out
         channels = X.shape[-1]
-        mean = X.reshape(-1, channels).mean(axis=0)
+        n = X.size // channels
+        mean = column_sums(X.reshape(-1, channels)) / n
         x_hat = X - mean  # centred, standardized in place below
         centred = x_hat.reshape(-1, channels)
-        n = len(centred)
         var = np.einsum("ij,ij->j", centred, centred) / n  # no squared temporary
         self._inv_std = 1 / np.sqrt(var + self.epsilon)
         x_hat *= self._inv_std
@@ -592,7 +607,7 @@ class BatchNorm(_WeightedLayer):
         x_hat = self._x_hat.reshape(-1, channels)
         # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy
         self.grad_weights = np.einsum("ij,ij->j", grad_rows, x_hat)
-        self.grad_bias = grad_rows.sum(axis=0)
+        self.grad_bias = column_sums(grad_rows)
         grad_in = None
         if need_input_grad:
             # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat))

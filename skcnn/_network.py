@@ -44,21 +44,24 @@ class Network:
     def _steps(self, layers):
         """What runs for ``layers``: the same, each tiled max pooling computed with its conv.
 
-        See :class:`~skcnn._layers.ConvMaxPool2D`. Only neighbours in the
-        network are fused.
+        A conv, a batch normalization if there is one, and a max pooling that
+        follow each other in the network run as one
+        :class:`~skcnn._layers.ConvMaxPool2D` when it fits them.
         """
         position = {id(layer): index for index, layer in enumerate(self.layers)}
         steps = []
         for layer in layers:
-            previous = steps[-1] if steps else None
-            if (
-                id(previous) in position
-                and position[id(layer)] == position[id(previous)] + 1
-                and ConvMaxPool2D.fits(previous, layer)
-            ):
-                steps[-1] = ConvMaxPool2D(previous, layer)
-            else:
-                steps.append(layer)
+            steps.append(layer)
+            # The layers this one closes: the conv (and norm) right before it.
+            for width in (2, 3):
+                group = steps[-width:]
+                if len(group) == width and all(id(g) in position for g in group):
+                    indexes = [position[id(g)] for g in group]
+                    consecutive = indexes == list(range(indexes[0], indexes[0] + width))
+                    conv, *norm, pool = group
+                    if consecutive and ConvMaxPool2D.fits(conv, pool, *norm):
+                        steps[-width:] = [ConvMaxPool2D(conv, pool, *norm)]
+                        break
         return steps
 
     def build(self, input_shape):

@@ -11,7 +11,7 @@ from skcnn._conv import (
     resolve_algorithm,
     window_view,
 )
-from skcnn._layers import Conv2D, ConvMaxPool2D, MaxPool2D
+from skcnn._layers import BatchNorm, Conv2D, ConvMaxPool2D, MaxPool2D
 
 ALGORITHMS = sorted(CONV_ALGORITHMS)
 
@@ -178,6 +178,66 @@ def test_conv_fused_with_pooling_agrees_with_the_two_layers(
     assert fused._saved is None
 
 
+NORM_CASES = [
+    ((6, 8, 2), (3, 3), (1, 1), "same", (2, 2)),
+    ((8, 7, 3), (3, 2), (2, 1), "valid", (3, 2)),  # a 3x6 conv output, all in windows
+]
+
+
+@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool", NORM_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_conv_norm_and_pooling_fused_agree_with_the_three_layers(
+    input_shape, kernel, stride, padding, pool, dtype
+):
+    conv, pooling = conv_and_pool(input_shape, kernel, stride, padding, pool, dtype)
+    rng = np.random.RandomState(1)
+    norms = []
+    for _ in range(2):  # one for the layers on their own, one for the fused step
+        norm = BatchNorm()
+        norm.build(conv.output_shape)
+        norm.initialize(rng, dtype, "he")
+        norm.weights = np.array([1.5, -0.5, 2.0], dtype=dtype)  # a negative scale: max flips
+        norm.bias = np.array([0.1, 0.2, -0.3], dtype=dtype)
+        norms.append(norm)
+    X = rng.randint(0, 3, size=(4, *input_shape)).astype(dtype)
+    X[:, : input_shape[0] // 2] = 0  # ties
+    grad_out = rng.standard_normal((4, *pooling.output_shape)).astype(dtype)
+
+    norm = norms[0]
+    out = pooling.forward(norm.forward(conv.forward(X, training=True), training=True), True)
+    grad_X = conv.backward(norm.backward(pooling.backward(grad_out)))
+    separate = (
+        out,
+        grad_X,
+        conv.grad_weights,
+        conv.grad_bias,
+        norm.grad_weights,
+        norm.grad_bias,
+        norm.running_mean,
+        norm.running_var,
+    )
+    predicted = pooling.forward(norm.forward(conv.forward(X)))
+
+    norm = norms[1]
+    fused = ConvMaxPool2D(conv, pooling, norm)
+    out = fused.forward(X, training=True)
+    grad_X = fused.backward(grad_out)
+    together = (
+        out,
+        grad_X,
+        conv.grad_weights,
+        conv.grad_bias,
+        norm.grad_weights,
+        norm.grad_bias,
+        norm.running_mean,
+        norm.running_var,
+    )
+    for got, expected in zip(together, separate):
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(fused.forward(X), predicted, rtol=1e-5, atol=1e-5)
+
+
 def test_fused_pooling_skips_unread_positions_and_first_layer_gradient():
     conv, pooling = conv_and_pool((7, 7, 1), (3, 3), (1, 1), "valid", (2, 2))
     fused = ConvMaxPool2D(conv, pooling)
@@ -205,3 +265,13 @@ def test_fused_pooling_fits_only_tiled_unpadded_windows(conv_args, pool, fits):
     conv = Conv2D(2, kernel, stride, padding, algorithm=algorithm)
     pool.build(conv.build((9, 8, 1)))
     assert ConvMaxPool2D.fits(conv, pool) is fits
+    assert not ConvMaxPool2D.fits(conv, pool, MaxPool2D((2, 2), (2, 2)))  # only batch norm
+
+
+def test_fused_batch_norm_needs_every_conv_output_in_a_window():
+    for size, fits in [(8, True), (9, False)]:  # a 7x7 conv output: the pooling reads 6x6
+        conv = Conv2D(2, (3, 3), padding="valid", algorithm="im2col")
+        pool = MaxPool2D((2, 2), (2, 2))
+        pool.build(conv.build((size, size, 1)))
+        assert ConvMaxPool2D.fits(conv, pool)
+        assert ConvMaxPool2D.fits(conv, pool, BatchNorm()) is fits

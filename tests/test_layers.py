@@ -85,6 +85,34 @@ def test_conv_fused_with_max_pooling_gradients(input_shape, kernel, stride, padd
         np.testing.assert_allclose(got, numerical_gradient(loss, wrt), rtol=1e-6, atol=1e-8)
 
 
+def test_conv_norm_and_max_pooling_fused_gradients():
+    rng = np.random.RandomState(0)
+    conv = built(Conv2D(3, (3, 3), (1, 1), "same", algorithm="im2col"), (6, 6, 2))
+    conv.bias = rng.standard_normal(3)
+    norm = built(BatchNorm(), conv.output_shape)
+    norm.weights, norm.bias = np.array([1.5, -0.7, 0.9]), rng.standard_normal(3)
+    pooling = MaxPool2D((2, 2), (2, 2))
+    pooling.build(conv.output_shape)
+    fused = ConvMaxPool2D(conv, pooling, norm)
+    X = rng.standard_normal((3, 6, 6, 2))
+    R = rng.standard_normal(fused.forward(X).shape)
+
+    def loss():  # batch statistics: the training pass is what is differentiated
+        return float(np.sum(fused.forward(X, training=True) * R))
+
+    fused.forward(X, training=True)
+    grad_X = fused.backward(R.copy())
+    for got, wrt in [
+        (grad_X, X),
+        (conv.grad_weights, conv.weights),
+        (norm.grad_weights, norm.weights),
+        (norm.grad_bias, norm.bias),
+    ]:
+        np.testing.assert_allclose(got, numerical_gradient(loss, wrt), rtol=1e-5, atol=1e-7)
+    # The conv's bias cancels in the batch mean: its gradient is zero.
+    np.testing.assert_allclose(conv.grad_bias, 0, atol=1e-10)
+
+
 def test_maxpool_ties_route_gradient_to_one_input():
     layer = built(MaxPool2D((2, 2), (2, 2)), (2, 2, 1))
     X = np.ones((1, 2, 2, 1))

@@ -140,3 +140,24 @@ def test_hidden_layer_output_of_a_fused_conv_is_the_whole_conv_output():
 def _gradients(network, X):
     network.backward(np.ones_like(network.forward(X, training=True)))
     return [grad.copy() for grad in network.grads]
+
+
+def test_conv_batch_norm_and_pooling_run_as_one_step_with_the_same_results():
+    specs = [("conv", 3, 3, 1, "same"), ("batchnorm",), ("relu",), ("maxpool", 2, 2, "valid")]
+    specs += [("dense", 4), ("batchnorm",), ("relu",)]
+    resolved, _ = resolve_specs(specs, [None] * len(specs), (6, 6, 2), 3)
+    network = make_network(resolved, (6, 6, 2))
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    kinds = [type(step).__name__ for step in network.steps]
+    assert kinds[:2] == ["ConvMaxPool2D", "ReLU"]
+    X = np.random.RandomState(0).standard_normal((5, 6, 6, 2))
+    fused_grads = _gradients(network, X)
+    fused_stats = [b.copy() for b in network.buffers]
+    fused = network.forward(X)
+    network.steps = network.layers  # every layer on its own, from the same start
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    for got, expected in zip(_gradients(network, X), fused_grads):
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+    for got, expected in zip(network.buffers, fused_stats):
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(network.forward(X), fused, rtol=1e-10)
