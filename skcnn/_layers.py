@@ -613,7 +613,8 @@ class BatchNorm(_WeightedLayer):
             # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat))
             n = len(grad_rows)
             grad_in = grad_out - self.grad_bias / n
-            grad_in -= self._x_hat * (self.grad_weights / n)
+            # x_hat is not needed after this: it holds the product, no temporary.
+            grad_in -= np.multiply(self._x_hat, self.grad_weights / n, out=self._x_hat)
             grad_in *= self.weights * self._inv_std
         self._x_hat = self._inv_std = None
         return grad_in
