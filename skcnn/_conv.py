@@ -216,11 +216,13 @@ def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep, n
     for phase in phases[2:]:
         np.maximum(best, phase, out=best)
     # Without normalization the bias comes after the maximum: rounding is
-    # monotonic, so max(a + b) == max(a) + b. With it, a copy: what the backward
-    # pass compares with stays the kernel's own.
-    out = best + bias if normalize is None else best.copy()
-    out = out.reshape(len(x_pad), *pooled_hw, filters)
-    return out, ((cols, phases, best) if keep else None)
+    # monotonic, so max(a + b) == max(a) + b. What the backward pass compares
+    # with stays the kernel's own; without a backward pass, nothing is kept.
+    if not keep:
+        out = best if normalize is not None else np.add(best, bias, out=best)
+    else:
+        out = best.copy() if normalize is not None else best + bias
+    return out.reshape(len(x_pad), *pooled_hw, filters), ((cols, phases, best) if keep else None)
 
 
 def pooled_im2col_backward(

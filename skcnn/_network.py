@@ -18,17 +18,27 @@ class Network:
     layers : list of Layer
         Applied in order; the last one outputs the scores (logits).
 
+    Attributes
+    ----------
+    steps : list of Layer
+        What :meth:`forward` and :meth:`backward` run, set by :meth:`build`:
+        the layers, with each conv and the tiled max pooling after it (and a
+        batch normalization between them) as one
+        :class:`~skcnn._layers.ConvMaxPool2D`.
+
     Examples
     --------
     >>> import numpy as np
     >>> from skcnn._layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
-    >>> net = Network([Conv2D(4, (3, 3)), ReLU(), MaxPool2D((2, 2), (2, 2)),
+    >>> net = Network([Conv2D(4, (3, 3)), MaxPool2D((2, 2), (2, 2)), ReLU(),
     ...                Flatten(), Dense(3)])
     >>> net.build((8, 8, 1))
     (3,)
     >>> net.initialize(np.random.RandomState(0), np.float64, "he")
     >>> net.forward(np.zeros((5, 8, 8, 1))).shape
     (5, 3)
+    >>> [type(step).__name__ for step in net.steps]
+    ['ConvMaxPool2D', 'ReLU', 'Flatten', 'Dense']
     """
 
     def __init__(self, layers, names=None):
