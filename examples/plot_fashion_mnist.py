@@ -81,10 +81,11 @@ if X_train is not None:
 # ==================================================  =============  ============
 # model (full 60,000 images)                          test accuracy  fit time (s)
 # ==================================================  =============  ============
-# skcnn ``CNNClassifier`` (reference net, 12 epochs)  0.9156         230
-# skcnn ``CNNClassifier`` (tuned, 5 epochs)           0.9300         269
-# scikit-learn ``MLPClassifier`` (defaults)           0.8886         92
+# skcnn ``CNNClassifier`` (reference net, 12 epochs)  0.9128         179
+# skcnn ``CNNClassifier`` (tuned, 5 epochs)           0.9296         175
+# scikit-learn ``MLPClassifier`` (defaults)           0.8886         73
 # ==================================================  =============  ============
 #
-# Training runs at 2,869 images/s (0.79x PyTorch), prediction at 8,725
-# images/s (1.04x PyTorch). See :doc:`/performance`.
+# Training ran at 4,891 images/s (1.28x PyTorch), prediction at 18,109
+# images/s (1.98x PyTorch), medians of five repeats on a shared machine whose
+# speed drifts. See :doc:`/performance`.
