@@ -203,35 +203,19 @@ def test_conv_norm_and_pooling_fused_agree_with_the_three_layers(
     X[:, : input_shape[0] // 2] = 0  # ties
     grad_out = rng.standard_normal((4, *pooling.output_shape)).astype(dtype)
 
+    def results(out, grad_X, norm):
+        return (out, grad_X, conv.grad_weights, conv.grad_bias, norm.grad_weights,
+                norm.grad_bias, norm.running_mean, norm.running_var)  # fmt: skip
+
     norm = norms[0]
     out = pooling.forward(norm.forward(conv.forward(X, training=True), training=True), True)
-    grad_X = conv.backward(norm.backward(pooling.backward(grad_out)))
-    separate = (
-        out,
-        grad_X,
-        conv.grad_weights,
-        conv.grad_bias,
-        norm.grad_weights,
-        norm.grad_bias,
-        norm.running_mean,
-        norm.running_var,
-    )
+    separate = results(out, conv.backward(norm.backward(pooling.backward(grad_out))), norm)
     predicted = pooling.forward(norm.forward(conv.forward(X)))
 
     norm = norms[1]
     fused = ConvMaxPool2D(conv, pooling, norm)
     out = fused.forward(X, training=True)
-    grad_X = fused.backward(grad_out)
-    together = (
-        out,
-        grad_X,
-        conv.grad_weights,
-        conv.grad_bias,
-        norm.grad_weights,
-        norm.grad_bias,
-        norm.running_mean,
-        norm.running_var,
-    )
+    together = results(out, fused.backward(grad_out), norm)
     for got, expected in zip(together, separate):
         assert got.dtype == dtype
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
