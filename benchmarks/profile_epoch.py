@@ -1,4 +1,4 @@
-"""Where one training epoch of the reference network spends its time, per layer.
+"""Where one training epoch of the reference (or the tuned) network spends its time, per step.
 
     python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64] [--tuned]
 
