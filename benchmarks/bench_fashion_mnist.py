@@ -88,7 +88,10 @@ def conv_flop_rate(clf, X, batch_size):
     flops, convs = 0, []
     for index, step in enumerate(network.steps):
         if isinstance(step, ConvMaxPool2D):
-            conv, positions = step.conv, np.prod(step.output_shape[:2]) * np.prod(step.pool.stride)
+            conv, positions = (
+                step.conv,
+                np.prod(step.output_shape[:2]) * np.prod(step.pool.pool_size),
+            )
         elif isinstance(step, Conv2D):
             conv, positions = step, np.prod(step.output_shape[:2])
         else:
@@ -226,9 +229,9 @@ def main():
     }
 
     with threadpool_limits(limits=args.threads):
-        X, y = training_images(60000)
-        X_test, y_test = training_images(10000, subset="test")
-        X_small, y_small = X[: args.throughput_samples], y[: args.throughput_samples]
+        # The full-data fits load their own data, in their own processes.
+        X_small, y_small = training_images(args.throughput_samples)
+        X_test, _ = training_images(10000, subset="test")
 
         rates = {"skcnn_train": [], "skcnn_predict": [], "torch_train": [], "torch_predict": []}
         for repeat in range(args.repeats):  # the two libraries take turns
@@ -273,8 +276,8 @@ def main():
                 ("tuned", None),
                 ("mlp", None),
             ]:
-                fits.append(fit_in_child(model, max_iter, args.threads))
-                fit = fits[-1]
+                fit = fit_in_child(model, max_iter, args.threads)
+                fits.append(fit)
                 print(
                     f"{fit['model']}: accuracy {fit['test_accuracy']:.4f}, "
                     f"fit {fit['fit_seconds']:.0f} s, peak memory {fit['peak_rss_mb']:.0f} MB "

@@ -47,8 +47,11 @@ def main():
     network = clf.network_
     names = dict(zip(map(id, network.layers), network.names))
     for step in network.steps:
-        if isinstance(step, ConvMaxPool2D):  # a conv and its pooling, computed as one step
-            name = f"{names[id(step.conv)]}+{names[id(step.pool)]} (fused)"
+        if isinstance(step, ConvMaxPool2D):  # a conv (norm) and pooling as one step
+            fused = (
+                [step.conv, step.pool] if step.norm is None else [step.conv, step.norm, step.pool]
+            )
+            name = "+".join(names[id(layer)] for layer in fused) + " (fused)"
         else:
             name = f"{names[id(step)]} {step}"
         step.forward = timed(step.forward, totals, (name, "forward"))
