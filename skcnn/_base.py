@@ -368,6 +368,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 f"{exc} The model keeps the weights it had before this call to "
                 f"{'partial_fit' if incremental else 'fit'}."
             ) from None
+        finally:
+            network.clear_workspaces()  # a fitted model keeps no scratch memory
         if callbacks is not None:
             callbacks.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
         return self

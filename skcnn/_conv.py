@@ -27,6 +27,8 @@ kernels; ``"scipy"`` is the reference, :func:`scipy.signal.correlate` with the
 direct method, one call per sample and filter.
 """
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy import fft as sp_fft
@@ -86,6 +88,56 @@ def window_slice(offset, n_out, stride):
     return slice(offset, offset + (n_out - 1) * stride + 1, stride)
 
 
+# --- scratch arrays ------------------------------------------------------------
+
+
+class Workspace:
+    """Scratch arrays that one training batch after another reuses, by name.
+
+    A training step's large intermediates (im2col columns, phase arrays,
+    outputs and gradients) are megabytes per batch. Allocated afresh every
+    batch, they may come back from the system as new pages, which the kernel
+    maps and zeroes on first touch: up to 600 page faults a batch on the
+    benchmark network, depending on the allocator's history in the process.
+    A buffer kept from one batch to the next costs none, and one large
+    enough for the largest batch also serves the smaller last one.
+
+    A training step is not thread-safe anyway; prediction uses no workspace
+    (see :data:`FRESH`), so that predicting from several threads is.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def empty(self, name, shape, dtype):
+        """An uninitialized C-contiguous array, the same memory as last time for ``name``."""
+        size = math.prod(shape)
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.size < size:
+            buffer = self._buffers[name] = np.empty(size, dtype=dtype)
+        return buffer[:size].reshape(shape)
+
+    def clear(self):
+        """Hand the memory back."""
+        self._buffers.clear()
+
+    @property
+    def nbytes(self):
+        return sum(buffer.nbytes for buffer in self._buffers.values())
+
+
+class _Fresh:
+    """The workspace of no reuse: a new array every time."""
+
+    @staticmethod
+    def empty(name, shape, dtype):
+        return np.empty(shape, dtype=dtype)
+
+
+#: Allocates a new array for every request; the default of the kernels.
+FRESH = _Fresh()
+
+
 # --- im2col + matrix multiplication -----------------------------------------
 
 
@@ -137,7 +189,7 @@ def column_sums(rows):
     return np.ones(len(rows), dtype=rows.dtype) @ rows
 
 
-def _input_grad(grad_out, weights, stride, x_pad_shape):
+def _input_grad(grad_out, weights, stride, x_pad_shape, workspace=FRESH):
     """dL/dx_pad from dL/dout of the first ``grad_out.shape[1:3]`` output positions.
 
     dL/dx_pad[p*s + (i, j)] += dL/dout[p] . W[i, j]^T, one matrix product per
@@ -146,8 +198,9 @@ def _input_grad(grad_out, weights, stride, x_pad_shape):
     kh, kw, channels, filters = weights.shape
     n, out_h, out_w = grad_out.shape[:3]
     grad_rows = grad_out.reshape(-1, filters)
-    grad_x_pad = np.zeros(x_pad_shape, dtype=grad_out.dtype)
-    product = np.empty((len(grad_rows), channels), dtype=grad_out.dtype)
+    grad_x_pad = workspace.empty("grad_x_pad", x_pad_shape, grad_out.dtype)
+    grad_x_pad.fill(0)
+    product = workspace.empty("product", (len(grad_rows), channels), grad_out.dtype)
     sh, sw = stride
     for i in range(kh):
         rows = window_slice(i, out_h, sh)
@@ -170,7 +223,7 @@ def _input_grad(grad_out, weights, stride, x_pad_shape):
 # computed.
 
 
-def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
+def pooled_im2col(x_pad, window, stride, pool, pooled_hw, workspace=FRESH):
     """The im2col rows of the conv positions a tiled max pooling reads, phase by phase.
 
     Returns an ndarray of shape ``(pool_h * pool_w * n * pooled_h * pooled_w,
@@ -186,12 +239,13 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
         for b in range(pw)
     ]
     if channels > 1:
-        cols = np.empty((ph * pw, n, out_h, out_w, kh, kw, channels), dtype=x_pad.dtype)
+        shape = (ph * pw, n, out_h, out_w, kh, kw, channels)
+        cols = workspace.empty("cols", shape, x_pad.dtype)
         for phase, windows in enumerate(phases):
             cols[phase] = windows
         return cols.reshape(-1, kh * kw * channels)
     # One channel: the transposed layout of im2col, for the same reasons.
-    cols = np.empty((kh, kw, ph * pw, n, out_h, out_w), dtype=x_pad.dtype)
+    cols = workspace.empty("cols", (kh, kw, ph * pw, n, out_h, out_w), x_pad.dtype)
     for i in range(kh):
         for j in range(kw):
             for phase, windows in enumerate(phases):
@@ -199,39 +253,63 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw):
     return cols.reshape(kh * kw, -1).T
 
 
-def pooled_im2col_forward(x_pad, weights, bias, stride, pool, pooled_hw, keep, normalize=None):
+def pooled_im2col_forward(
+    x_pad, weights, bias, stride, pool, pooled_hw, keep, normalize=None, workspace=FRESH
+):
     """Convolution and a tiled max pooling of its output: ``(out, saved)``.
 
     ``normalize``, when given, maps the conv output (rows of channels, bias
     added) to what the pooling takes, channel by channel: batch normalization
-    between the conv and the pooling.
+    between the conv and the pooling. In training (``keep``), ``out`` and
+    what is saved for the backward pass live in ``workspace`` (a
+    :class:`Workspace`, or new arrays); without, ``out`` is a new array.
     """
     filters = weights.shape[3]
-    cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw)
-    phases = (cols @ weights.reshape(-1, filters)).reshape(pool[0] * pool[1], -1, filters)
+    cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw, workspace)
+    phases = workspace.empty("phases", (len(cols), filters), cols.dtype)
+    np.matmul(cols, weights.reshape(-1, filters), out=phases)
+    phases = phases.reshape(pool[0] * pool[1], -1, filters)
     if normalize is not None:
         phases += bias
         phases = normalize(phases.reshape(-1, filters)).reshape(phases.shape)
-    best = phases[0].copy() if len(phases) == 1 else np.maximum(phases[0], phases[1])
+    # The maximum is saved for the backward pass, or else it is the output.
+    best = (workspace if keep else FRESH).empty("best", phases.shape[1:], phases.dtype)
+    if len(phases) == 1:
+        np.copyto(best, phases[0])
+    else:
+        np.maximum(phases[0], phases[1], out=best)
     for phase in phases[2:]:
         np.maximum(best, phase, out=best)
     # Without normalization the bias comes after the maximum: rounding is
     # monotonic, so max(a + b) == max(a) + b. What the backward pass compares
-    # with stays the kernel's own; without a backward pass, nothing is kept.
+    # with stays the kernel's own.
     if not keep:
         out = best if normalize is not None else np.add(best, bias, out=best)
     else:
-        out = best.copy() if normalize is not None else best + bias
+        out = workspace.empty("out", best.shape, best.dtype)
+        if normalize is not None:
+            np.copyto(out, best)
+        else:
+            np.add(best, bias, out=out)
     return out.reshape(len(x_pad), *pooled_hw, filters), ((cols, phases, best) if keep else None)
 
 
 def pooled_im2col_backward(
-    grad_out, saved, weights, stride, pool, x_pad_shape, need_input_grad, normalize_backward=None
+    grad_out,
+    saved,
+    weights,
+    stride,
+    pool,
+    x_pad_shape,
+    need_input_grad,
+    normalize_backward=None,
+    workspace=FRESH,
 ):
     """Gradients of :func:`pooled_im2col_forward`: ``(grad_x_pad, grad_weights, grad_bias)``.
 
     ``normalize_backward`` maps dL/d(normalized rows) to dL/d(rows), the
-    backward pass of the forward's ``normalize``.
+    backward pass of the forward's ``normalize``. The scratch arrays and
+    ``grad_x_pad`` come from ``workspace``.
     """
     cols, phases, best = saved
     filters = weights.shape[3]
@@ -240,9 +318,9 @@ def pooled_im2col_backward(
     # window's maximum, the first in raster order on ties, as MaxPool2D. Each
     # phase's gradient overwrites the phase once compared: no new array.
     grad_phases = phases
-    taken = np.equal(phases[0], best)
+    taken = np.equal(phases[0], best, out=workspace.empty("taken", best.shape, bool))
     np.multiply(grad_rows, taken, out=grad_phases[0])
-    is_max = np.empty_like(taken)
+    is_max = workspace.empty("is_max", best.shape, bool)
     for k in range(1, len(phases)):
         np.equal(phases[k], best, out=is_max)
         np.greater(is_max, taken, out=is_max)  # a maximum not taken before
@@ -260,9 +338,13 @@ def pooled_im2col_backward(
         return None, grad_weights, grad_bias
     # Back to the usual layout, over the conv positions the pooling covers.
     (ph, pw), (n, out_h, out_w) = pool, grad_out.shape[:3]
-    grad_conv = grad_phases.reshape(ph, pw, n, out_h, out_w, filters).transpose(2, 3, 0, 4, 1, 5)
+    grad_conv = workspace.empty("grad_conv", (n, out_h, ph, out_w, pw, filters), grad_out.dtype)
+    np.copyto(
+        grad_conv, grad_phases.reshape(ph, pw, n, out_h, out_w, filters).transpose(2, 3, 0, 4, 1, 5)
+    )
     grad_conv = grad_conv.reshape(n, out_h * ph, out_w * pw, filters)
-    return _input_grad(grad_conv, weights, stride, x_pad_shape), grad_weights, grad_bias
+    grad_x_pad = _input_grad(grad_conv, weights, stride, x_pad_shape, workspace)
+    return grad_x_pad, grad_weights, grad_bias
 
 
 # --- scipy.signal references -------------------------------------------------

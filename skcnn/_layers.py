@@ -15,6 +15,12 @@ Each layer maps a batch to a batch and knows its own gradient:
     of ``params`` (same order), and returns dL/d(input) (``None`` when
     ``need_input_grad`` is false).
 
+A layer with a ``workspace`` (:class:`~skcnn._conv.Workspace`) returns, in
+training, arrays it reuses: the output of ``forward(X, training=True)`` and
+the result of ``backward`` hold until the layer's next training call, as
+long as a network needs them. Prediction (``training=False``) always returns
+new arrays.
+
 Spatial layers work on channels-last batches ``(n, height, width,
 channels)``; a 1-D signal is an image of height 1.
 """
@@ -26,6 +32,8 @@ import numpy as np
 
 from ._conv import (
     CONV_ALGORITHMS,
+    FRESH,
+    Workspace,
     column_sums,
     output_length,
     padding_amounts,
@@ -45,6 +53,9 @@ class Layer:
 
     input_shape = None
     output_shape = None
+    #: Scratch arrays the layer reuses between training batches, if any
+    #: (a :class:`~skcnn._conv.Workspace`).
+    workspace = None
 
     @property
     def params(self):
@@ -349,6 +360,7 @@ class ConvMaxPool2D(Layer):
     def __init__(self, conv, pool, norm=None):
         self.conv, self.pool, self.norm = conv, pool, norm
         self.input_shape, self.output_shape = conv.input_shape, pool.output_shape
+        self.workspace = Workspace()
 
     @staticmethod
     def fits(conv, pool, norm=None):
@@ -377,6 +389,7 @@ class ConvMaxPool2D(Layer):
             self.output_shape[:2],
             training,
             normalize=None if norm is None else partial(norm.forward, training=training),
+            workspace=self.workspace if training else FRESH,
         )
         return out
 
@@ -391,6 +404,7 @@ class ConvMaxPool2D(Layer):
             (len(grad_out), *conv._padded_shape),
             need_input_grad,
             normalize_backward=None if norm is None else norm.backward,
+            workspace=self.workspace,
         )
         self._saved = None
         return None if grad_x_pad is None else conv._crop(grad_x_pad)
@@ -626,16 +640,23 @@ class BatchNorm(_WeightedLayer):
 class ReLU(Layer):
     """Rectified linear unit, ``max(x, 0)``, element-wise."""
 
+    def __init__(self):
+        self.workspace = Workspace()
+
     def forward(self, X, training=False):
-        out = np.maximum(X, 0)
-        self._active = out > 0 if training else None
+        if not training:
+            self._active = None
+            return np.maximum(X, 0)
+        out = np.maximum(X, 0, out=self.workspace.empty("out", X.shape, X.dtype))
+        self._active = np.greater(out, 0, out=self.workspace.empty("active", X.shape, bool))
         return out
 
     def backward(self, grad_out, need_input_grad=True):
         if not need_input_grad:
             return None
         # dL/dx = dL/dout where x > 0, else 0
-        grad_in = grad_out * self._active
+        grad_in = self.workspace.empty("grad_in", grad_out.shape, grad_out.dtype)
+        np.multiply(grad_out, self._active, out=grad_in)
         self._active = None
         return grad_in
 

@@ -133,6 +133,12 @@ class Network:
         for index in range(len(self.steps) - 1, -1, -1):
             grad_out = self.steps[index].backward(grad_out, need_input_grad=index > 0)
 
+    def clear_workspaces(self):
+        """Free the scratch arrays the steps keep between training batches."""
+        for step in self.steps:
+            if step.workspace is not None:
+                step.workspace.clear()
+
     def predict_batch_size(self, itemsize):
         """Samples per prediction batch, so no intermediate outgrows the budget."""
         sizes = [np.prod(self.input_shape)]

@@ -5,9 +5,13 @@ import pytest
 
 from skcnn._conv import (
     CONV_ALGORITHMS,
+    FRESH,
+    Workspace,
     algorithm_costs,
     output_length,
     padding_amounts,
+    pooled_im2col_backward,
+    pooled_im2col_forward,
     resolve_algorithm,
     window_view,
 )
@@ -259,3 +263,48 @@ def test_fused_batch_norm_needs_every_conv_output_in_a_window():
         pool.build(conv.build((size, size, 1)))
         assert ConvMaxPool2D.fits(conv, pool)
         assert ConvMaxPool2D.fits(conv, pool, BatchNorm()) is fits
+
+
+# --- scratch arrays reused between training batches -------------------------------
+
+
+def test_workspace_hands_out_the_same_memory_by_name():
+    workspace = Workspace()
+    first = workspace.empty("cols", (4, 6), np.float32)
+    assert first.shape == (4, 6) and first.dtype == np.float32 and first.flags.c_contiguous
+    assert np.shares_memory(workspace.empty("cols", (2, 6), np.float32), first)  # smaller
+    assert not np.shares_memory(workspace.empty("other", (4, 6), np.float32), first)
+    assert not np.shares_memory(workspace.empty("cols", (5, 6), np.float32), first)  # larger
+    assert workspace.empty("cols", (5, 6), np.float64).dtype == np.float64
+    assert workspace.nbytes == 5 * 6 * 8 + 4 * 6 * 4
+    workspace.clear()
+    assert workspace.nbytes == 0
+    assert FRESH.empty("cols", (2, 3), bool).shape == (2, 3)
+
+
+@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool", FUSED_CASES[:3])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_kernels_give_the_same_with_a_workspace_batch_after_batch(
+    input_shape, kernel, stride, padding, pool, dtype
+):
+    conv, pooling = conv_and_pool(input_shape, kernel, stride, padding, pool, dtype)
+    rng = np.random.RandomState(2)
+    workspace = Workspace()
+    x_shape = (*conv._padded_shape,)
+    for n in (5, 3, 5):  # the smaller last batch of an epoch, then the next epoch
+        x_pad = rng.randint(0, 3, size=(n, *x_shape)).astype(dtype)
+        grad_out = rng.standard_normal((n, *pooling.output_shape)).astype(dtype)
+        results = []
+        for space in (FRESH, workspace):
+            args = (conv.weights, conv.bias, conv.stride, pool)
+            out, saved = pooled_im2col_forward(
+                x_pad, *args, pooling.output_shape[:2], True, workspace=space
+            )
+            out = out.copy()  # the next forward reuses it
+            grads = pooled_im2col_backward(
+                grad_out, saved, conv.weights, conv.stride, pool, x_pad.shape, True,
+                workspace=space,
+            )  # fmt: skip
+            results.append((out, *(g.copy() for g in grads)))
+        for got, expected in zip(results[1], results[0]):
+            np.testing.assert_array_equal(got, expected)

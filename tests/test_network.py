@@ -161,3 +161,25 @@ def test_conv_batch_norm_and_pooling_run_as_one_step_with_the_same_results():
     for got, expected in zip(network.buffers, fused_stats):
         np.testing.assert_allclose(got, expected, rtol=1e-12)
     np.testing.assert_allclose(network.forward(X), fused, rtol=1e-10)
+
+
+def test_training_reuses_scratch_memory_and_a_fitted_model_keeps_none():
+    from skcnn import CNNClassifier
+
+    network = small_network()
+    X = np.random.RandomState(0).standard_normal((4, 6, 6, 2))
+    first = _gradients(network, X)
+    held = {id(step): step.workspace.nbytes for step in network.steps if step.workspace}
+    assert sum(held.values()) > 0
+    again = _gradients(network, X)  # the same memory, the same results
+    assert {id(step): step.workspace.nbytes for step in network.steps if step.workspace} == held
+    for got, expected in zip(again, first):
+        np.testing.assert_array_equal(got, expected)
+
+    X, y = np.random.RandomState(0).standard_normal((20, 6, 6, 1)), np.arange(20) % 2
+    clf = CNNClassifier(layers=("conv:2:3", "relu", "maxpool:2"), max_iter=2, random_state=0)
+    with pytest.warns(Warning):
+        clf.fit(X, y)
+    steps = clf.network_.steps
+    assert any(step.workspace is not None for step in steps)
+    assert all(step.workspace.nbytes == 0 for step in steps if step.workspace is not None)

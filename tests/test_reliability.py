@@ -20,6 +20,7 @@ the test named there. Rows tested elsewhere:
 import os
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -612,6 +613,19 @@ def test_prediction_runs_in_a_bounded_working_set(tiny, dtype):
     # 20 times (float32) to 40 times (float64) the bound.
     output_bytes = (len(large) - len(small)) * len(clf.classes_) * 8
     assert extra <= 4 * output_bytes
+
+
+def test_prediction_from_several_threads_at_once(digits):
+    # Training reuses scratch memory from batch to batch; prediction must not,
+    # or threads predicting with one model would overwrite each other's arrays.
+    X, y = digits
+    X = X.astype(np.float32)  # float32 data runs on the model's own network, shared
+    clf = quiet_fit(CNNClassifier(input_shape=(8, 8), **{**TINY, "filters": (8,)}), X, y)
+    expected = clf.predict_proba(X)
+    orders = [np.random.RandomState(seed).permutation(len(X)) for seed in range(8)]
+    with ThreadPoolExecutor(4) as pool:
+        for order, got in zip(orders, pool.map(lambda o: clf.predict_proba(X[o]), orders)):
+            np.testing.assert_array_equal(got, expected[order])
 
 
 # --- fit leaves the caller's data alone -------------------------------------------
