@@ -1,8 +1,11 @@
 """The composed network: whole-model gradients and the lean, batched prediction."""
 
+import warnings
+
 import numpy as np
 import pytest
 from gradcheck import numerical_gradient
+from threadpoolctl import threadpool_limits
 
 from skcnn import _network
 from skcnn._architecture import make_network, resolve_specs
@@ -56,6 +59,35 @@ def test_predict_in_batches_equals_one_pass(monkeypatch):
     monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * 7)
     assert network.predict_batch_size(itemsize) == 7
     np.testing.assert_allclose(network.predict(X), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_prediction_threads_share_the_batches_and_agree_with_one_thread(monkeypatch, dtype):
+    network = small_network()
+    for layer in network.layers:
+        for name in ("weights", "bias"):
+            if getattr(layer, name, None) is not None:
+                setattr(layer, name, getattr(layer, name).astype(dtype))
+    X = np.random.RandomState(0).standard_normal((50, 6, 6, 2)).astype(dtype)
+    X[7] = 1e38  # overflows float32: no warning from a thread either
+    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(X.dtype.itemsize)
+    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * 6)  # 9 batches of 6
+    with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):
+        assert _network.prediction_threads() == 1
+        alone = network.predict(X)
+    seen = []
+    forward_batches = _network._forward_batches
+    monkeypatch.setattr(
+        _network,
+        "_forward_batches",
+        lambda X, *args: seen.append(len(X)) or forward_batches(X, *args),
+    )
+    monkeypatch.setattr(_network, "prediction_threads", lambda: 3)
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        shared = network.predict(X)
+    np.testing.assert_array_equal(shared, alone)
+    assert seen == [18, 18, 14]  # three shares of whole batches
 
 
 def test_repr_draws_layers_and_shapes():
