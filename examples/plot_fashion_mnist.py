@@ -81,11 +81,11 @@ if X_train is not None:
 # ==================================================  =============  ============
 # model (full 60,000 images)                          test accuracy  fit time (s)
 # ==================================================  =============  ============
-# skcnn ``CNNClassifier`` (reference net, 12 epochs)  0.9128         179
-# skcnn ``CNNClassifier`` (tuned, 5 epochs)           0.9296         175
-# scikit-learn ``MLPClassifier`` (defaults)           0.8886         73
+# skcnn ``CNNClassifier`` (reference net, 12 epochs)  0.9128         185
+# skcnn ``CNNClassifier`` (tuned, 5 epochs)           0.9296         176
+# scikit-learn ``MLPClassifier`` (defaults)           0.8886         90
 # ==================================================  =============  ============
 #
-# Training ran at 4,891 images/s (1.28x PyTorch), prediction at 18,109
-# images/s (1.98x PyTorch), medians of five repeats on a shared machine whose
-# speed drifts. See :doc:`/performance`.
+# Prediction ran at 19,961 images/s (2.42x PyTorch, the median of the ratios
+# of five repeats), training at 3,985 images/s (1.31x), on a shared machine
+# whose speed drifts. See :doc:`/performance`.
