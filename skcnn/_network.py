@@ -1,6 +1,7 @@
 """A network: a stack of layers, run forward and backward."""
 
 import contextvars
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -13,13 +14,11 @@ from ._layers import ConvMaxPool2D, _shape_str
 # 64 MB on the benchmark network; 2 MB a thread, 1.2x slower than 4 MB).
 PREDICT_BATCH_BYTES = 4 * 2**20
 
-_BLAS = []  # the BLAS libraries' ThreadpoolController, made on first use
 
-
+@functools.cache
 def _blas():
-    if not _BLAS:
-        _BLAS.append(ThreadpoolController().select(user_api="blas"))
-    return _BLAS[0]
+    """The BLAS libraries' ThreadpoolController, made once: it scans the loaded libraries."""
+    return ThreadpoolController().select(user_api="blas")
 
 
 def prediction_threads():
