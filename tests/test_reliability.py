@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from skcnn import CNNClassifier, CNNRegressor
 from skcnn._layers import SoftmaxCrossEntropy, SquaredError, log_softmax
+from skcnn._network import prediction_threads
 from skcnn._optimizers import Adam
 
 TINY = dict(filters=(3,), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
@@ -605,19 +606,19 @@ def test_prediction_runs_in_a_bounded_working_set(tiny, dtype):
     X, y = tiny
     clf = quiet_fit(CNNClassifier(input_shape=(8, 8), **{**TINY, "filters": (8,)}), X, y)
     large = np.tile(X, (334, 1))[:20_000].astype(dtype)
-    # Enough batches for both to share them among threads, each with a batch's
-    # working set, which does not grow with n either.
-    small = large[:8_000].copy()
+    small = large[:2_000].copy()
     clf.predict_proba(small)  # warm up: first-call allocations do not count
-    # The most of three runs each: whether the threads' peaks coincide varies.
-    extra = max(peak_bytes(clf.predict_proba, large) for _ in range(3)) - max(
-        peak_bytes(clf.predict_proba, small) for _ in range(3)
-    )
+    with threadpool_limits(1):  # one thread: the batches one after the other
+        one_thread = peak_bytes(clf.predict_proba, large)
+        extra = one_thread - peak_bytes(clf.predict_proba, small)
     # What must grow with n: the float64 outputs (n x 3 classes, a few copies).
-    # Unbatched, the first convolution alone would take 12_000 x 8x8x8 numbers,
-    # 21 times (float32) to 42 times (float64) the bound.
+    # Unbatched, the first convolution alone would take 18_000 x 8x8x8 numbers,
+    # 20 times (float32) to 40 times (float64) the bound.
     output_bytes = (len(large) - len(small)) * len(clf.classes_) * 8
     assert extra <= 4 * output_bytes
+    # Threads sharing the batches hold a batch's working set each, at most.
+    threads = prediction_threads()
+    assert peak_bytes(clf.predict_proba, large) <= threads * one_thread + 4 * output_bytes
 
 
 def test_prediction_from_several_threads_at_once(digits):
