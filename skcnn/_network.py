@@ -189,7 +189,8 @@ class Network:
             steps = self._steps(selected)
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         n_batches = -(-len(X) // batch)
-        n_threads = min(prediction_threads(), n_batches // 2)  # two batches a thread at least
+        # Two batches a thread at least; small inputs skip asking BLAS for its threads.
+        n_threads = min(prediction_threads(), n_batches // 2) if n_batches >= 4 else 1
         if n_threads <= 1:
             return _forward_batches(X, steps, batch)
         # Data-parallel: each thread runs its own share of the batches through the
