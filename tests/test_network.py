@@ -13,7 +13,7 @@ from skcnn._layers import MaxPool2D, ReLU, SoftmaxCrossEntropy
 from skcnn._network import Network
 
 
-def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col"):
+def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col", dtype=np.float64):
     specs = [
         ("conv", 3, 3, 1, "same"),
         ("relu",),
@@ -25,11 +25,19 @@ def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col"):
     ]
     resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
     network = make_network(resolved, input_shape, algorithm)
-    network.initialize(np.random.RandomState(0), np.float64, "he")
+    network.initialize(np.random.RandomState(0), dtype, "he")
     for layer in network.layers:
         if layer.params:
-            layer.bias = np.random.RandomState(1).uniform(0.1, 0.5, layer.bias.shape)
+            bias = np.random.RandomState(1).uniform(0.1, 0.5, layer.bias.shape)
+            layer.bias = bias.astype(dtype)
     return network
+
+
+def set_predict_batch(monkeypatch, network, itemsize, n_samples):
+    """Shrink the prediction budget so that a batch holds ``n_samples``."""
+    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
+    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * n_samples)
+    assert network.predict_batch_size(itemsize) == n_samples
 
 
 @pytest.mark.parametrize("algorithm", ["im2col", "scipy"])
@@ -54,24 +62,16 @@ def test_predict_in_batches_equals_one_pass(monkeypatch):
     network = small_network()
     X = np.random.RandomState(0).standard_normal((50, 6, 6, 2))
     expected = network.forward(X)
-    itemsize = X.dtype.itemsize
-    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
-    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * 7)
-    assert network.predict_batch_size(itemsize) == 7
+    set_predict_batch(monkeypatch, network, X.dtype.itemsize, 7)
     np.testing.assert_allclose(network.predict(X), expected, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_prediction_threads_share_the_batches_and_agree_with_one_thread(monkeypatch, dtype):
-    network = small_network()
-    for layer in network.layers:
-        for name in ("weights", "bias"):
-            if getattr(layer, name, None) is not None:
-                setattr(layer, name, getattr(layer, name).astype(dtype))
+    network = small_network(dtype=dtype)
     X = np.random.RandomState(0).standard_normal((50, 6, 6, 2)).astype(dtype)
     X[7] = 1e38  # overflows float32: no warning from a thread either
-    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(X.dtype.itemsize)
-    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * 6)  # 9 batches of 6
+    set_predict_batch(monkeypatch, network, X.dtype.itemsize, 6)  # 9 batches of 6
     with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):
         assert _network.prediction_threads() == 1
         alone = network.predict(X)
@@ -135,11 +135,7 @@ def test_relu_moves_after_pooling_with_the_same_results():
 
 
 def test_prediction_does_not_depend_on_the_batch():
-    network = small_network()
-    for layer in network.layers:
-        if layer.params:
-            layer.weights = layer.weights.astype(np.float32)
-            layer.bias = layer.bias.astype(np.float32)
+    network = small_network(dtype=np.float32)
     X = np.random.RandomState(0).standard_normal((20, 6, 6, 2)).astype(np.float32)
     together = network.predict(X)
     alone = np.concatenate([network.predict(X[i : i + 1]) for i in range(len(X))])
