@@ -42,7 +42,7 @@ def main():
     def in_sequence(images):  # what predict did before it shared the batches
         return _network._forward_batches(images, network.steps, batch)
 
-    print(f"{_network.prediction_threads()} threads; images/s in sequence, then shared")
+    print(f"{_network.available_threads()} threads; images/s in sequence, then shared")
     rounds = []
     end = time.time() + args.seconds
     while time.time() < end:

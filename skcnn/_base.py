@@ -30,7 +30,7 @@ except ImportError:  # older scikit-learn: fit works the same, without callbacks
 
 from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
-from ._network import layer_names
+from ._network import DataParallel, available_threads, layer_names
 from ._optimizers import SGD, Adam
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
 from ._version import __version__
@@ -484,14 +484,15 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         batch_size = self._batch_size(len(X))
         n_epochs = 1 if incremental else self.max_iter
 
-        with _InterruptFlag() as interrupt:
+        trainer = DataParallel(network, available_threads(), batch_size)
+        with _InterruptFlag() as interrupt, trainer:
             labels = self.classes_[y] if is_classifier(self) else y
             for _ in range(n_epochs):
                 start = time.perf_counter()
                 if callbacks is not None:
                     epoch_task = callbacks.subcontext(task_name="epoch")
                     epoch_task.call_on_fit_task_begin(estimator=self, X=X, y=labels)
-                loss, n_seen = self._run_epoch(network, X, y, sample_weight, batch_size, interrupt)
+                loss, n_seen = self._run_epoch(trainer, X, y, sample_weight, batch_size, interrupt)
                 if n_seen == 0:  # interrupted before the first batch of the epoch
                     break
                 if not all(np.isfinite(param).all() for param in network.params):
@@ -502,7 +503,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 self.loss_curve_.append(loss)
                 message = f"Epoch {self.n_iter_}: loss {loss:.5f}"
                 if early_stopping:
-                    score, val_loss = self._validation_scores(network, *validation)
+                    score, val_loss = self._validation_scores(trainer, *validation)
                     self.validation_scores_.append(score)
                     self.validation_loss_curve_.append(val_loss)
                     message += f", validation score {score:.5f}, validation loss {val_loss:.5f}"
@@ -585,7 +586,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             )
         return True
 
-    def _run_epoch(self, network, X, y, sample_weight, batch_size, interrupt):
+    def _run_epoch(self, trainer, X, y, sample_weight, batch_size, interrupt):
         """One pass over the data in minibatches; return the mean loss and samples seen."""
         n_samples = len(X)
         order = self._random_state.permutation(n_samples) if self.shuffle else None
@@ -596,7 +597,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             weight = None if sample_weight is None else sample_weight[index]
             batch_weight = len(y_batch) if weight is None else float(weight.sum())
             if batch_weight > 0:  # a batch of zero weights teaches nothing
-                loss = self._train_step(network, X_batch, y_batch, weight)
+                loss = self._train_step(trainer, X_batch, y_batch, weight)
                 total_loss += loss * batch_weight
                 total_weight += batch_weight
             n_seen += len(y_batch)
@@ -634,18 +635,21 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 X[same] = padded[same, top : top + height, left : left + width]
         return X
 
-    def _train_step(self, network, X, y, sample_weight):
-        """Forward, backward and one optimizer update on a batch; return its loss."""
+    def _train_step(self, trainer, X, y, sample_weight):
+        """Forward, backward and one optimizer update on a batch; return its loss.
+
+        ``trainer`` is the :class:`~skcnn._network.DataParallel` of the network.
+        """
         # Overflow is no warning here: a non-finite loss or weight is an error below.
         with np.errstate(over="ignore", invalid="ignore"):
-            return self._checked_step(network, X, y, sample_weight)
+            return self._checked_step(trainer, X, y, sample_weight)
 
-    def _checked_step(self, network, X, y, sample_weight):
+    def _checked_step(self, trainer, X, y, sample_weight):
         loss_layer = self._make_loss()
-        scores = network.forward(X, training=True)
+        scores = trainer.forward(X)
         loss = float(loss_layer.forward(scores, y, sample_weight))
-        network.backward(loss_layer.backward())
-        params, grads = network.params, network.grads
+        trainer.backward(loss_layer.backward())
+        params, grads = trainer.network.params, trainer.network.grads
         if self.alpha:
             # L += alpha/2 * sum ||W||^2 / m ;  dL/dW += alpha W / m   (m: batch weight)
             scale = self.alpha / (len(X) if sample_weight is None else sample_weight.sum())
@@ -676,9 +680,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             f"or scale the inputs, for example with StandardScaler."
         )
 
-    def _validation_scores(self, network, X, y, sample_weight):
+    def _validation_scores(self, trainer, X, y, sample_weight):
         """Score (as ``score``) and mean loss of the held-out samples."""
-        scores = network.predict(X)
+        # BLAS may be down to one thread for training: the trainer knows how many may run.
+        scores = trainer.network.predict(X, n_threads=trainer.n_threads)
         loss = float(self._make_loss().forward(scores, y, sample_weight))
         return self._score_from_scores(scores, y, sample_weight), loss
 

@@ -56,6 +56,9 @@ class Layer:
     #: Scratch arrays the layer reuses between training batches, if any
     #: (a :class:`~skcnn._conv.Workspace`).
     workspace = None
+    #: Whether training treats every sample on its own, so that a batch may
+    #: be split into shards that run apart (see :class:`~skcnn._network.DataParallel`).
+    per_sample = True
 
     @property
     def params(self):
@@ -360,6 +363,7 @@ class ConvMaxPool2D(Layer):
     def __init__(self, conv, pool, norm=None):
         self.conv, self.pool, self.norm = conv, pool, norm
         self.input_shape, self.output_shape = conv.input_shape, pool.output_shape
+        self.per_sample = norm is None
         self.workspace = Workspace()
 
     @staticmethod
@@ -497,6 +501,11 @@ class Dropout(Layer):
         self.rate = rate
         self._rng = None
 
+    @property
+    def per_sample(self):
+        # The masks come from one random stream, drawn in the order of the samples.
+        return self.rate == 0
+
     def initialize(self, rng, dtype, init):
         self.seed(rng)
 
@@ -570,6 +579,7 @@ class BatchNorm(_WeightedLayer):
     """
 
     running_mean = running_var = None
+    per_sample = False  # the statistics of the whole batch
 
     def __init__(self, momentum=0.1, epsilon=1e-5):
         self.momentum = momentum

@@ -1,12 +1,15 @@
 """A network: a stack of layers, run forward and backward."""
 
+import contextlib
 import contextvars
+import copy
 import functools
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from ._conv import Workspace
 from ._layers import ConvMaxPool2D, _shape_str
 
 # Prediction runs in batches whose largest intermediate array stays near this size
@@ -21,11 +24,11 @@ def _blas():
     return ThreadpoolController().select(user_api="blas")
 
 
-def prediction_threads():
-    """Threads a prediction may use: as many as BLAS may, under ``threadpool_limits`` too.
+def available_threads():
+    """Threads training and prediction may use: as many as BLAS may (``threadpool_limits`` too).
 
     Under a search with ``n_jobs``, joblib gives every worker its share of the
-    cores through these limits, so prediction never oversubscribes them.
+    cores through these limits, so skcnn never oversubscribes them.
     """
     return max([1] + [library["num_threads"] for library in _blas().info()])
 
@@ -153,6 +156,22 @@ class Network:
         for index in range(len(self.steps) - 1, -1, -1):
             grad_out = self.steps[index].backward(grad_out, need_input_grad=index > 0)
 
+    def replica(self):
+        """A network on the very parameter arrays of this one, with its own training state.
+
+        What training passes keep (saved activations, workspaces,
+        gradients) is the replica's own; the weights, biases and running
+        statistics are this network's arrays, so an update of them in place
+        shows in both.
+        """
+        twin = copy.copy(self)
+        twin.layers = [copy.copy(layer) for layer in self.layers]
+        for layer in twin.layers:
+            if layer.workspace is not None:
+                layer.workspace = Workspace()
+        twin.steps = twin._steps(twin.layers)
+        return twin
+
     def clear_workspaces(self):
         """Free the scratch arrays the steps keep between training batches."""
         for step in self.steps:
@@ -172,7 +191,7 @@ class Network:
                 )
         return max(1, int(PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
 
-    def predict(self, X, only=None):
+    def predict(self, X, only=None, n_threads=None):
         """Scores of ``X`` in bounded memory: batches, and no saved intermediates.
 
         With ``only`` (a set of layer names), only those layers run, in
@@ -180,7 +199,7 @@ class Network:
         alone or among others: a batch of one runs as two copies, since BLAS
         computes a one-row product (gemv) in another order than a matrix
         product (gemm). With four batches or more, up to
-        :func:`prediction_threads` threads share them.
+        ``n_threads`` threads (by default :func:`available_threads`) share them.
         """
         if only is None:
             steps = self.steps
@@ -190,7 +209,10 @@ class Network:
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         n_batches = -(-len(X) // batch)
         # Two batches a thread at least; small inputs skip asking BLAS for its threads.
-        n_threads = min(prediction_threads(), n_batches // 2) if n_batches >= 4 else 1
+        if n_batches < 4:
+            n_threads = 1
+        else:
+            n_threads = min(available_threads() if n_threads is None else n_threads, n_batches // 2)
         if n_threads <= 1:
             return _forward_batches(X, steps, batch)
         # Data-parallel: each thread runs its own share of the batches through the
@@ -218,6 +240,126 @@ class Network:
             for name, layer, shape, n in rows
         ]
         return "Network(\n  " + "\n  ".join(lines) + "\n)"
+
+
+#: Samples of a training batch per shard, at least (see :func:`shard_bounds`).
+SHARD_SAMPLES = 32
+
+
+def shard_bounds(n_samples):
+    """Where the shards of a training batch of ``n_samples`` start and end.
+
+    As many shards as there are :data:`SHARD_SAMPLES` in the batch (one at
+    least), of near-equal sizes: a function of the batch size alone.
+
+    >>> shard_bounds(64).tolist(), shard_bounds(100).tolist(), shard_bounds(20).tolist()
+    ([0, 32, 64], [0, 33, 67, 100], [0, 20])
+    """
+    n_shards = max(1, n_samples // SHARD_SAMPLES)
+    return np.linspace(0, n_samples, n_shards + 1).round().astype(int)
+
+
+class DataParallel:
+    """The training passes of a network, on shards of each batch, shared among threads.
+
+    Every shard of a batch (:func:`shard_bounds`) runs forward and backward
+    through its own replica of the network (:meth:`Network.replica`); the
+    gradients of the shards add up, in shard order, into the network's own.
+    The shards depend on the batch size alone, never on the threads: one
+    thread and several train the same model, bit for bit.
+
+    With more than one thread, BLAS runs on one thread in each while the
+    context is open, and each core takes whole shards, from the first layer to
+    the last. With BLAS sharing every matrix product among the cores and one
+    core running every element-wise pass, pass after pass reads what another
+    core wrote.
+
+    A network with a layer that needs the whole batch (batch normalization,
+    dropout: :attr:`~skcnn._layers.Layer.per_sample`) trains on whole batches,
+    as does a batch too small for two shards.
+
+    Parameters
+    ----------
+    network : Network
+        Built and initialized.
+    n_threads : int
+        Threads that may run at once; 1 runs the shards one after the other.
+    batch_size : int
+        The largest batch to come: with a single shard, no threads start.
+    """
+
+    def __init__(self, network, n_threads, batch_size):
+        self.network = network
+        self.per_sample = all(step.per_sample for step in network.steps)
+        n_shards = len(shard_bounds(batch_size)) - 1 if self.per_sample else 1
+        self.n_threads = n_threads
+        #: Threads that run shards (BLAS runs on one thread in each when more than one).
+        self.training_threads = max(1, min(n_threads, n_shards))
+        self._replicas = [network]
+        self._bounds = None
+
+    def __enter__(self):
+        self._stack = contextlib.ExitStack()
+        self._pool = None
+        if self.training_threads > 1:
+            self._stack.enter_context(_blas().limit(limits=1))
+            self._pool = self._stack.enter_context(ThreadPoolExecutor(self.training_threads - 1))
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stack.close()
+        for replica in self._replicas[1:]:
+            replica.clear_workspaces()
+        self._replicas = [self.network]
+        return False
+
+    def forward(self, X):
+        """Scores of a training batch; the replicas keep what :meth:`backward` needs."""
+        self._bounds = shard_bounds(len(X)) if self.per_sample else np.array([0, len(X)])
+        if len(self._bounds) == 2:
+            return self.network.forward(X, training=True)
+        return np.concatenate(self._map(lambda net, rows: net.forward(X[rows], training=True)))
+
+    def backward(self, grad_scores):
+        """Backpropagate dL/d(scores) of the last :meth:`forward`; fills the network's grads."""
+        if len(self._bounds) == 2:
+            self.network.backward(grad_scores)
+            return
+        self._map(lambda net, rows: net.backward(grad_scores[rows]))
+        replicas = self._replicas[: len(self._bounds) - 1]
+        for own, *others in zip(*(replica.layers for replica in replicas)):
+            for index, total in enumerate(own.grads):
+                for other in others:
+                    total += other.grads[index]
+
+    def _map(self, function):
+        """``function(replica, rows)`` for every shard; the results in shard order."""
+        bounds = self._bounds
+        n_shards = len(bounds) - 1
+        while len(self._replicas) < n_shards:
+            self._replicas.append(self.network.replica())
+        shards = [(self._replicas[k], slice(bounds[k], bounds[k + 1])) for k in range(n_shards)]
+        n_threads = min(self.training_threads, n_shards)
+        if n_threads == 1:
+            return [function(*shard) for shard in shards]
+
+        def run(first, stop):
+            return [function(*shard) for shard in shards[first:stop]]
+
+        # Consecutive shards per thread; this thread takes the first run. The
+        # others run in copies of this thread's context (np.errstate).
+        splits = np.linspace(0, n_shards, n_threads + 1).round().astype(int)
+        futures = [
+            self._pool.submit(contextvars.copy_context().run, run, first, stop)
+            for first, stop in zip(splits[1:-1], splits[2:])
+        ]
+        try:
+            results = run(splits[0], splits[1])
+        finally:
+            wait(futures)  # no shard left running on an error
+        for future in futures:
+            results += future.result()
+        return results
 
 
 def _forward_batches(X, steps, batch):

@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 from skcnn import _network
 from skcnn._architecture import make_network, resolve_specs
 from skcnn._layers import MaxPool2D, ReLU, SoftmaxCrossEntropy
-from skcnn._network import Network
+from skcnn._network import DataParallel, Network
 
 
 def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col", dtype=np.float64):
@@ -73,7 +73,7 @@ def test_prediction_threads_share_the_batches_and_agree_with_one_thread(monkeypa
     X[7] = 1e38  # overflows float32: no warning from a thread either
     set_predict_batch(monkeypatch, network, X.dtype.itemsize, 6)  # 9 batches of 6
     with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):
-        assert _network.prediction_threads() == 1
+        assert _network.available_threads() == 1
         alone = network.predict(X)
     seen = []
     forward_batches = _network._forward_batches
@@ -82,12 +82,101 @@ def test_prediction_threads_share_the_batches_and_agree_with_one_thread(monkeypa
         "_forward_batches",
         lambda X, *args: seen.append(len(X)) or forward_batches(X, *args),
     )
-    monkeypatch.setattr(_network, "prediction_threads", lambda: 3)
+    monkeypatch.setattr(_network, "available_threads", lambda: 3)
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error")
         shared = network.predict(X)
     np.testing.assert_array_equal(shared, alone)
     assert seen == [18, 18, 14]  # three shares of whole batches
+
+
+def _sharded_step(network, X, grad_scores, n_threads):
+    """Scores and gradients of one DataParallel training pass."""
+    with DataParallel(network, n_threads, len(X)) as trainer:
+        scores = trainer.forward(X)
+        trainer.backward(grad_scores)
+        return scores, [grad.copy() for grad in network.grads]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_shards_add_up_to_the_gradient_of_the_whole_batch_on_any_threads(monkeypatch, dtype):
+    monkeypatch.setattr(_network, "SHARD_SAMPLES", 4)
+    assert _network.shard_bounds(13).tolist() == [0, 4, 9, 13]
+    network = small_network(dtype=dtype)
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((13, 6, 6, 2)).astype(dtype)
+    grad_scores = rng.standard_normal((13, 3)).astype(dtype)
+    whole_scores = network.forward(X, training=True)
+    network.backward(grad_scores)
+    whole = [grad.copy() for grad in network.grads]
+    scores, one_thread = _sharded_step(network, X, grad_scores, n_threads=1)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(scores, whole_scores, rtol=rtol)
+    for got, expected in zip(one_thread, whole, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+    for n_threads in (2, 3, 5):  # the same bits, whichever thread runs which shard
+        shared_scores, shared = _sharded_step(network, X, grad_scores, n_threads)
+        np.testing.assert_array_equal(shared_scores, scores)
+        for got, expected in zip(shared, one_thread, strict=True):
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_replica_trains_the_same_arrays_with_its_own_state():
+    network = small_network()
+    twin = network.replica()
+    assert all(a is b for a, b in zip(twin.params, network.params, strict=True))
+    assert [type(step) for step in twin.steps] == [type(step) for step in network.steps]
+    steps = [(a, b) for a, b in zip(twin.steps, network.steps) if a.workspace is not None]
+    assert steps and all(a.workspace is not b.workspace for a, b in steps)
+    X = np.random.RandomState(0).standard_normal((4, 6, 6, 2))
+    expected = _gradients(network, X)
+    for got, grad in zip(_gradients(twin, X), expected, strict=True):
+        np.testing.assert_array_equal(got, grad)
+    assert all(a is not b for a, b in zip(twin.grads, network.grads, strict=True))
+
+
+@pytest.mark.parametrize("layer", [("batchnorm",), ("dropout", 0.5)])
+def test_layers_that_need_the_whole_batch_train_on_whole_batches(monkeypatch, layer):
+    monkeypatch.setattr(_network, "SHARD_SAMPLES", 2)
+    specs = [("conv", 3, 3, 1, "same"), layer, ("relu",), ("dense", 4)]
+    resolved, _ = resolve_specs(specs, [None] * len(specs), (6, 6, 2), 3)
+    network = make_network(resolved, (6, 6, 2))
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
+    forwards = []
+    forward = Network.forward
+    monkeypatch.setattr(Network, "forward", lambda *a, **k: forwards.append(1) or forward(*a, **k))
+    with DataParallel(network, 2, len(X)) as trainer:
+        assert not trainer.per_sample and trainer.training_threads == 1
+        trainer.backward(np.ones_like(trainer.forward(X)))
+    assert len(forwards) == 1
+
+
+def test_training_threads_run_blas_on_one_thread_and_stop_on_an_error(monkeypatch):
+    network = small_network()
+    X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
+    monkeypatch.setattr(_network, "SHARD_SAMPLES", 2)
+    with threadpool_limits(2):
+        before = _network.available_threads()
+        with DataParallel(network, 2, len(X)) as trainer:
+            assert trainer.training_threads == 2
+            assert _network.available_threads() == 1  # each thread runs its own shards
+            trainer.backward(np.ones_like(trainer.forward(X)))
+        assert _network.available_threads() == before
+
+    forward = Network.forward
+
+    def failing(self, X, training=False):
+        if self is not network:
+            raise FloatingPointError("in a shard of another thread")
+        return forward(self, X, training)
+
+    monkeypatch.setattr(Network, "forward", failing)
+    with (
+        pytest.raises(FloatingPointError, match="another thread"),
+        DataParallel(network, 2, len(X)) as trainer,
+    ):
+        trainer.forward(X)
 
 
 def test_repr_draws_layers_and_shapes():

@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from skcnn import CNNClassifier, CNNRegressor
 from skcnn._layers import SoftmaxCrossEntropy, SquaredError, log_softmax
-from skcnn._network import prediction_threads
+from skcnn._network import available_threads
 from skcnn._optimizers import Adam
 
 TINY = dict(filters=(3,), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
@@ -617,7 +617,7 @@ def test_prediction_runs_in_a_bounded_working_set(tiny, dtype):
     output_bytes = (len(large) - len(small)) * len(clf.classes_) * 8
     assert extra <= 4 * output_bytes
     # Threads sharing the batches hold a batch's working set each, at most.
-    threads = prediction_threads()
+    threads = available_threads()
     assert peak_bytes(clf.predict_proba, large) <= threads * one_thread + 4 * output_bytes
 
 
