@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import skcnn
 from skcnn._layers import Conv2D, ConvMaxPool2D, SoftmaxCrossEntropy
+from skcnn._network import DataParallel, available_threads
 
 try:
     import torch
@@ -67,25 +68,19 @@ def skcnn_predict_rate(clf, X, passes=3):
 def conv_flop_rate(clf, X, batch_size):
     """FLOP/s of the conv layers over one instrumented training epoch of ``clf``.
 
-    A conv computed together with the max pooling after it (``ConvMaxPool2D``)
-    is timed with that pooling, and counts the FLOPs of the conv positions it
-    computes: those the pooling reads.
+    The epoch trains as ``fit`` does (:class:`~skcnn._network.DataParallel`:
+    shards of each batch on every thread). The conv steps' time is summed
+    over the threads and divided by their number: the wall time of the conv
+    work with every core on it. A conv computed together with the max pooling
+    after it (``ConvMaxPool2D``) is timed with that pooling, and counts the
+    FLOPs of the conv positions it computes: those the pooling reads.
     """
     network = clf.network_
     params = network.params
     optimizer = clf._make_optimizer(params)
-    spent = {"conv": 0.0}
+    spent = []  # seconds of every conv call, from whichever thread made it
 
-    def timed(method):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            result = method(*args, **kwargs)
-            spent["conv"] += time.perf_counter() - start
-            return result
-
-        return wrapper
-
-    flops, convs = 0, []
+    flops = 0
     for index, step in enumerate(network.steps):
         if isinstance(step, ConvMaxPool2D):
             conv, positions = (
@@ -96,22 +91,39 @@ def conv_flop_rate(clf, X, batch_size):
             conv, positions = step, np.prod(step.output_shape[:2])
         else:
             continue
-        step.forward, step.backward = timed(step.forward), timed(step.backward)
-        convs.append(step)
         per_product = 2 * positions * np.prod(conv.weights.shape)  # one GEMM
         # forward, dL/dW, and dL/dX except for the first layer
         flops += per_product * (3 if index > 0 else 2)
+
+    def timed(method):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            result = method(*args, **kwargs)
+            spent.append(time.perf_counter() - start)  # list.append: safe across threads
+            return result
+
+        return wrapper
+
+    # On the classes: the replicas of the network that run the shards are copies.
+    originals = {cls: (cls.forward, cls.backward) for cls in (Conv2D, ConvMaxPool2D)}
+    for cls, (forward, backward) in originals.items():
+        cls.forward, cls.backward = timed(forward), timed(backward)
     y = np.zeros(len(X), dtype=int)
     loss = SoftmaxCrossEntropy()
     X = X.reshape(len(X), *clf.input_shape_)
-    for start in range(0, len(X), batch_size):
-        batch = slice(start, start + batch_size)
-        loss.forward(network.forward(X[batch], training=True), y[batch])
-        network.backward(loss.backward())
-        optimizer.update(params, network.grads)
-    for step in convs:
-        del step.forward, step.backward
-    return flops * len(X) / spent["conv"], spent["conv"]
+    try:
+        with DataParallel(network, available_threads(), batch_size) as trainer:
+            for start in range(0, len(X), batch_size):
+                batch = slice(start, start + batch_size)
+                loss.forward(trainer.forward(X[batch]), y[batch])
+                trainer.backward(loss.backward())
+                optimizer.update(params, network.grads)
+            threads = trainer.training_threads
+    finally:
+        for cls, (forward, backward) in originals.items():
+            cls.forward, cls.backward = forward, backward
+    seconds = sum(spent) / threads
+    return flops * len(X) / seconds, seconds
 
 
 def fit_in_child(model, max_iter, threads):

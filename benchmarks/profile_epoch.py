@@ -2,10 +2,18 @@
 
     python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64] [--tuned]
 
-Times every layer's forward and backward pass (a conv and the max pooling
-computed with it as one step count as one row), the loss and the optimizer
-over whole epochs of Fashion-MNIST (random images of the same shape when the
-data is not installed) and prints a table, slowest first.
+The epoch trains as ``fit`` does: the shards of every batch run on as many
+threads as BLAS may use (:class:`~skcnn._network.DataParallel`). Times every
+step's forward and backward pass (a conv and the max pooling computed with it
+as one step count as one row) in every thread, the loss and the optimizer,
+over a whole epoch of Fashion-MNIST (random images of the same shape when the
+data is not installed), and prints a table, slowest first.
+
+Shares are of the epoch's core time (its wall time times the threads). A
+step's seconds are summed over the threads that ran it; the loss, the
+optimizer and the gathering of the batch run on one thread while the others
+wait, so they count once per thread. What remains is the rest of the
+step: adding up the shards' gradients, handing shards to threads, Python.
 """
 
 import argparse
@@ -16,13 +24,14 @@ import numpy as np
 from reference import reference_classifier, training_images, tuned_classifier
 
 from skcnn._layers import ConvMaxPool2D, SoftmaxCrossEntropy
+from skcnn._network import DataParallel, available_threads
 
 
-def timed(method, totals, key):
+def timed(method, times, key):
     def wrapper(*args, **kwargs):
         start = time.perf_counter()
         result = method(*args, **kwargs)
-        totals[key] += time.perf_counter() - start
+        times.append((key, time.perf_counter() - start))  # list.append: safe across threads
         return result
 
     return wrapper
@@ -40,50 +49,64 @@ def main():
     X, y = training_images(args.n_samples)
     make = tuned_classifier if args.tuned else reference_classifier
     clf = make(batch_size=args.batch_size, max_iter=1)
-    totals = defaultdict(float)
+    times = []  # (key, seconds) of every timed call, from any thread
 
     # Fit on a few samples to build the network, then time an epoch of the real loop.
     clf.fit(X[:64], y[:64])
     network = clf.network_
     names = dict(zip(map(id, network.layers), network.names))
+    step_names = []
     for step in network.steps:
         if isinstance(step, ConvMaxPool2D):  # a conv (norm) and pooling as one step
             fused = (
                 [step.conv, step.pool] if step.norm is None else [step.conv, step.norm, step.pool]
             )
-            name = "+".join(names[id(layer)] for layer in fused) + " (fused)"
+            step_names.append("+".join(names[id(layer)] for layer in fused) + " (fused)")
         else:
-            name = f"{names[id(step)]} {step}"
-        step.forward = timed(step.forward, totals, (name, "forward"))
-        step.backward = timed(step.backward, totals, (name, "backward"))
+            step_names.append(f"{names[id(step)]} {step}")
     optimizer = clf._make_optimizer(network.params)
-    optimizer.update = timed(optimizer.update, totals, ("optimizer", "update"))
+    optimizer.update = timed(optimizer.update, times, ("optimizer", "update"))
     loss = SoftmaxCrossEntropy()
-    loss.forward = timed(loss.forward, totals, ("loss", "forward"))
-    loss.backward = timed(loss.backward, totals, ("loss", "backward"))
+    loss.forward = timed(loss.forward, times, ("loss", "forward"))
+    loss.backward = timed(loss.backward, times, ("loss", "backward"))
 
     X = X.reshape(len(X), 28, 28, 1)
     rng = np.random.RandomState(0)
     order = rng.permutation(len(X))
-    start = time.perf_counter()
-    for begin in range(0, len(X), args.batch_size):
-        index = order[begin : begin + args.batch_size]
-        batch_start = time.perf_counter()
-        X_batch, y_batch = X[index], y[index]
-        totals[("batch", "gather")] += time.perf_counter() - batch_start
-        loss.forward(network.forward(X_batch, training=True), y_batch)
-        network.backward(loss.backward())
-        optimizer.update(network.params, network.grads)
-    elapsed = time.perf_counter() - start
+    with DataParallel(network, available_threads(), args.batch_size) as trainer:
+        # One untimed batch makes the replicas that run the shards; then time them all.
+        trainer.backward(np.zeros_like(trainer.forward(X[: args.batch_size])))
+        for replica in trainer.replicas:
+            for name, step in zip(step_names, replica.steps):
+                step.forward = timed(step.forward, times, (name, "forward"))
+                step.backward = timed(step.backward, times, (name, "backward"))
+        threads = trainer.training_threads
+        start = time.perf_counter()
+        for begin in range(0, len(X), args.batch_size):
+            index = order[begin : begin + args.batch_size]
+            batch_start = time.perf_counter()
+            X_batch, y_batch = X[index], y[index]
+            times.append((("batch", "gather"), time.perf_counter() - batch_start))
+            loss.forward(trainer.forward(X_batch), y_batch)
+            trainer.backward(loss.backward())
+            optimizer.update(network.params, network.grads)
+        elapsed = time.perf_counter() - start
 
+    totals = defaultdict(float)
+    for key, seconds in times:
+        totals[key] += seconds
+    for key in [key for key in totals if key[0] in ("optimizer", "loss", "batch")]:
+        totals[key] *= threads  # one thread works, the others wait
+    core_seconds = elapsed * threads
+    totals[("rest: adding shards, threads, Python", "")] = core_seconds - sum(totals.values())
     print(
-        f"One epoch of {len(X)} images, batch {args.batch_size}: {elapsed:.2f} s, "
-        f"{len(X) / elapsed:.0f} images/s"
+        f"One epoch of {len(X)} images, batch {args.batch_size}, {threads} thread(s): "
+        f"{elapsed:.2f} s, {len(X) / elapsed:.0f} images/s"
     )
     width = max(len(name) for name, _ in totals) + 2
-    print(f"{'where':<{width}}{'pass':<10}{'seconds':>9}{'share':>8}")
+    print(f"{'where':<{width}}{'pass':<10}{'core s':>9}{'share':>8}")
     for (name, kind), seconds in sorted(totals.items(), key=lambda item: -item[1]):
-        print(f"{name:<{width}}{kind:<10}{seconds:9.3f}{seconds / elapsed:8.1%}")
+        print(f"{name:<{width}}{kind:<10}{seconds:9.3f}{seconds / core_seconds:8.1%}")
 
 
 if __name__ == "__main__":

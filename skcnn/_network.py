@@ -298,6 +298,12 @@ class DataParallel:
         self._replicas = [network]
         self._bounds = None
 
+    @property
+    def replicas(self):
+        """The networks that ran the shards of the last batch, :attr:`network` first."""
+        n_shards = 1 if self._bounds is None else len(self._bounds) - 1
+        return self._replicas[:n_shards]
+
     def __enter__(self):
         self._stack = contextlib.ExitStack()
         self._pool = None
@@ -326,8 +332,7 @@ class DataParallel:
             self.network.backward(grad_scores)
             return
         self._map(lambda net, rows: net.backward(grad_scores[rows]))
-        replicas = self._replicas[: len(self._bounds) - 1]
-        for own, *others in zip(*(replica.layers for replica in replicas)):
+        for own, *others in zip(*(replica.layers for replica in self.replicas)):
             for index, total in enumerate(own.grads):
                 for other in others:
                     total += other.grads[index]
