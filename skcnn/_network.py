@@ -4,13 +4,14 @@ import contextlib
 import contextvars
 import copy
 import functools
+import math
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._conv import Workspace
-from ._layers import ConvMaxPool2D, _shape_str
+from ._layers import Conv2D, ConvMaxPool2D, _shape_str
 
 # Prediction runs in batches whose largest intermediate array stays near this size
 # (in each thread): small enough to stay in cache (4 MB predicts 1.8x faster than
@@ -242,27 +243,63 @@ class Network:
         return "Network(\n  " + "\n  ".join(lines) + "\n)"
 
 
-#: Samples of a training batch per shard, at least (see :func:`shard_bounds`).
+# When a network trains on shards, and how large (see shard_size). The
+# figures separate the networks measured on the benchmark machine, 2 cores:
+# shards of 32 train the reference network 1.1-1.7x as fast as whole batches,
+# a two-conv network of 1.1M multiply-adds a sample 1.3x; a one-conv network
+# of 70k, MLPs and a conv feeding a large dense layer 0.5-0.9x.
+#: Samples per shard, at least.
 SHARD_SAMPLES = 32
+#: Multiply-adds of the conv layers per shard, at least.
+SHARD_CONV_MULTIPLY_ADDS = 2**24
+#: Multiply-adds of the conv layers per shard for every parameter, at least.
+SHARD_MULTIPLY_ADDS_PER_PARAMETER = 64
 
 
-def shard_bounds(n_samples):
+def shard_size(network):
+    """Samples per shard of a training batch of ``network``; 0: it trains on whole batches.
+
+    Shards pay for conv layers: what surrounds their matrix products (im2col
+    copies, pooling, masks, scatters) runs on every core at once. They cost
+    per parameter: every shard computes the gradients of all of them, and the
+    gradients add up. So a shard holds :data:`SHARD_SAMPLES` samples or more,
+    enough for :data:`SHARD_CONV_MULTIPLY_ADDS` multiply-adds of the conv
+    layers, and a network trains on shards only where these are
+    :data:`SHARD_MULTIPLY_ADDS_PER_PARAMETER` times its parameters or more,
+    and every layer treats its samples apart (no batch normalization nor
+    dropout: :attr:`~skcnn._layers.Layer.per_sample`).
+    """
+    if not all(step.per_sample for step in network.steps):
+        return 0
+    conv = sum(
+        math.prod(layer.output_shape[:2]) * layer.weights.size
+        for layer in network.layers
+        if isinstance(layer, Conv2D)
+    )
+    if conv == 0:
+        return 0
+    samples = max(SHARD_SAMPLES, -(-SHARD_CONV_MULTIPLY_ADDS // conv))
+    parameters = sum(param.size for param in network.params)
+    return samples if samples * conv >= SHARD_MULTIPLY_ADDS_PER_PARAMETER * parameters else 0
+
+
+def shard_bounds(n_samples, size):
     """Where the shards of a training batch of ``n_samples`` start and end.
 
-    As many shards as there are :data:`SHARD_SAMPLES` in the batch (one at
-    least), of near-equal sizes: a function of the batch size alone.
+    As many shards as there are ``size`` samples in the batch (one at
+    least, and one when ``size`` is 0), of near-equal sizes.
 
-    >>> shard_bounds(64).tolist(), shard_bounds(100).tolist(), shard_bounds(20).tolist()
+    >>> shard_bounds(64, 32).tolist(), shard_bounds(100, 32).tolist(), shard_bounds(20, 32).tolist()
     ([0, 32, 64], [0, 33, 67, 100], [0, 20])
     """
-    n_shards = max(1, n_samples // SHARD_SAMPLES)
+    n_shards = max(1, n_samples // size) if size else 1
     return np.linspace(0, n_samples, n_shards + 1).round().astype(int)
 
 
 class DataParallel:
     """The training passes of a network, on shards of each batch, shared among threads.
 
-    Every shard of a batch (:func:`shard_bounds`) runs forward and backward
+    Every shard of a batch (:func:`shard_size`) runs forward and backward
     through its own replica of the network (:meth:`Network.replica`); the
     gradients of the shards add up, in shard order, into the network's own.
     The shards depend on the batch size alone, never on the threads: one
@@ -274,9 +311,8 @@ class DataParallel:
     core running every element-wise pass, pass after pass reads what another
     core wrote.
 
-    A network with a layer that needs the whole batch (batch normalization,
-    dropout: :attr:`~skcnn._layers.Layer.per_sample`) trains on whole batches,
-    as does a batch too small for two shards.
+    Networks that gain nothing from shards train on whole batches, as do
+    batches too small for two.
 
     Parameters
     ----------
@@ -290,8 +326,9 @@ class DataParallel:
 
     def __init__(self, network, n_threads, batch_size):
         self.network = network
-        self.per_sample = all(step.per_sample for step in network.steps)
-        n_shards = len(shard_bounds(batch_size)) - 1 if self.per_sample else 1
+        #: Samples per shard (0: whole batches), the same whatever the threads.
+        self.shard_size = shard_size(network)
+        n_shards = len(shard_bounds(batch_size, self.shard_size)) - 1
         self.n_threads = n_threads
         #: Threads that run shards (BLAS runs on one thread in each when more than one).
         self.training_threads = max(1, min(n_threads, n_shards))
@@ -321,7 +358,7 @@ class DataParallel:
 
     def forward(self, X):
         """Scores of a training batch; the replicas keep what :meth:`backward` needs."""
-        self._bounds = shard_bounds(len(X)) if self.per_sample else np.array([0, len(X)])
+        self._bounds = shard_bounds(len(X), self.shard_size)
         if len(self._bounds) == 2:
             return self.network.forward(X, training=True)
         return np.concatenate(self._map(lambda net, rows: net.forward(X[rows], training=True)))

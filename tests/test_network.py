@@ -100,8 +100,8 @@ def _sharded_step(network, X, grad_scores, n_threads):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_shards_add_up_to_the_gradient_of_the_whole_batch_on_any_threads(monkeypatch, dtype):
-    monkeypatch.setattr(_network, "SHARD_SAMPLES", 4)
-    assert _network.shard_bounds(13).tolist() == [0, 4, 9, 13]
+    monkeypatch.setattr(_network, "shard_size", lambda network: 4)
+    assert _network.shard_bounds(13, 4).tolist() == [0, 4, 9, 13]
     network = small_network(dtype=dtype)
     rng = np.random.RandomState(0)
     X = rng.standard_normal((13, 6, 6, 2)).astype(dtype)
@@ -137,7 +137,8 @@ def test_replica_trains_the_same_arrays_with_its_own_state():
 
 @pytest.mark.parametrize("layer", [("batchnorm",), ("dropout", 0.5)])
 def test_layers_that_need_the_whole_batch_train_on_whole_batches(monkeypatch, layer):
-    monkeypatch.setattr(_network, "SHARD_SAMPLES", 2)
+    monkeypatch.setattr(_network, "SHARD_CONV_MULTIPLY_ADDS", 0)
+    monkeypatch.setattr(_network, "SHARD_MULTIPLY_ADDS_PER_PARAMETER", 0)
     specs = [("conv", 3, 3, 1, "same"), layer, ("relu",), ("dense", 4)]
     resolved, _ = resolve_specs(specs, [None] * len(specs), (6, 6, 2), 3)
     network = make_network(resolved, (6, 6, 2))
@@ -147,7 +148,7 @@ def test_layers_that_need_the_whole_batch_train_on_whole_batches(monkeypatch, la
     forward = Network.forward
     monkeypatch.setattr(Network, "forward", lambda *a, **k: forwards.append(1) or forward(*a, **k))
     with DataParallel(network, 2, len(X)) as trainer:
-        assert not trainer.per_sample and trainer.training_threads == 1
+        assert trainer.shard_size == 0 and trainer.training_threads == 1
         trainer.backward(np.ones_like(trainer.forward(X)))
     assert len(forwards) == 1
 
@@ -155,7 +156,7 @@ def test_layers_that_need_the_whole_batch_train_on_whole_batches(monkeypatch, la
 def test_training_threads_run_blas_on_one_thread_and_stop_on_an_error(monkeypatch):
     network = small_network()
     X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
-    monkeypatch.setattr(_network, "SHARD_SAMPLES", 2)
+    monkeypatch.setattr(_network, "shard_size", lambda network: 2)
     with threadpool_limits(2):
         before = _network.available_threads()
         with DataParallel(network, 2, len(X)) as trainer:
@@ -300,3 +301,24 @@ def test_training_reuses_scratch_memory_and_a_fitted_model_keeps_none():
     steps = clf.network_.steps
     assert any(step.workspace is not None for step in steps)
     assert all(step.workspace.nbytes == 0 for step in steps if step.workspace is not None)
+
+
+def _built(specs, input_shape=(28, 28, 1), n_outputs=10):
+    resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
+    network = make_network(resolved, input_shape)
+    network.initialize(np.random.RandomState(0), np.float32, "he")
+    return network
+
+
+def test_networks_train_on_shards_where_their_convs_outweigh_their_parameters():
+    conv_pool = [("conv", 32, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
+    reference = [*conv_pool, ("conv", 64, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
+    reference += [("dense", 128), ("relu",)]
+    assert _network.shard_size(_built(reference)) == 32
+    # A small conv: shards large enough for 2**24 multiply-adds of it (28 * 28 * 9 * 8 each).
+    small = [("conv", 8, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
+    assert _network.shard_size(_built(small)) == -(-(2**24) // (28 * 28 * 9 * 8))
+    assert _network.shard_size(_built([("dense", 256), ("relu",)])) == 0  # an MLP
+    # Every shard's gradients of a 6.4M-weight dense layer would cost more than they gain.
+    assert _network.shard_size(_built([*conv_pool[:2], ("dense", 256)])) == 0
+    assert _network.shard_size(_built([*reference[:1], ("batchnorm",), *reference[1:]])) == 0

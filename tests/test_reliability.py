@@ -30,7 +30,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 from threadpoolctl import threadpool_limits
 
-from skcnn import CNNClassifier, CNNRegressor
+from skcnn import CNNClassifier, CNNRegressor, _network
 from skcnn._layers import SoftmaxCrossEntropy, SquaredError, log_softmax
 from skcnn._network import available_threads
 from skcnn._optimizers import Adam
@@ -552,6 +552,21 @@ def test_same_model_whatever_the_blas_thread_count(digits):
     for n_threads in (1, 2):
         with threadpool_limits(n_threads):
             params = {**TINY, "filters": (16,), "batch_size": 256}
+            clf = CNNClassifier(input_shape=(8, 8), **params)
+            models.append(quiet_fit(clf, X[:512], y[:512]))
+    assert_same_weights(*models)
+
+
+def test_same_model_on_shards_whatever_the_thread_count(digits, monkeypatch):
+    # Training splits every batch into shards that threads share (forced for
+    # this small network): the shards, and the order in which their gradients
+    # add up, never depend on the threads.
+    monkeypatch.setattr(_network, "shard_size", lambda network: 16)
+    X, y = digits
+    models = []
+    for n_threads in (1, 2):
+        with threadpool_limits(n_threads):
+            params = {**TINY, "filters": (16,), "batch_size": 64}
             clf = CNNClassifier(input_shape=(8, 8), **params)
             models.append(quiet_fit(clf, X[:512], y[:512]))
     assert_same_weights(*models)
