@@ -5,6 +5,7 @@ import contextvars
 import copy
 import functools
 import math
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import numpy as np
@@ -30,7 +31,15 @@ def available_threads():
 
     Under a search with ``n_jobs``, joblib gives every worker its share of the
     cores through these limits, so skcnn never oversubscribes them.
+
+    One from any thread but the main one. Threads of skcnn's own run with
+    BLAS on one thread, a setting of the whole process, and ``threadpoolctl``
+    lets one thread at a time change it: called from other threads (a search
+    with joblib's threading backend, a server's), skcnn runs in the calling
+    thread alone and leaves BLAS as it is.
     """
+    if threading.current_thread() is not threading.main_thread():
+        return 1
     return max([1] + [library["num_threads"] for library in _blas().info()])
 
 

@@ -1,5 +1,6 @@
 """The composed network: whole-model gradients and the lean, batched prediction."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -178,6 +179,27 @@ def test_training_threads_run_blas_on_one_thread_and_stop_on_an_error(monkeypatc
         DataParallel(network, 2, len(X)) as trainer,
     ):
         trainer.forward(X)
+
+
+def test_threads_but_the_main_one_run_alone_and_leave_blas_as_it_is():
+    # threadpoolctl lets one thread at a time set BLAS's (process-wide) limits.
+    network = small_network()
+    X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
+    seen = []
+
+    def train():
+        seen.append(_network.available_threads())
+        with DataParallel(network, _network.available_threads(), len(X)) as trainer:
+            trainer.backward(np.ones_like(trainer.forward(X)))
+            seen.append(trainer.training_threads)
+
+    with threadpool_limits(2):
+        before = _network.available_threads()
+        worker = threading.Thread(target=train)
+        worker.start()
+        worker.join()
+        assert seen == [1, 1]
+        assert _network.available_threads() == before
 
 
 def test_repr_draws_layers_and_shapes():
