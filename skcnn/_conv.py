@@ -433,7 +433,7 @@ def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad)
     # dL/dW = correlation of x with dL/dout, summed over the batch: X^T conj(G)
     grad_w_spec = x_spec.transpose(0, 1, 3, 2) @ g_spec.conj()
     grad_weights = sp_fft.irfft2(grad_w_spec, s=size, axes=(0, 1))[:kh, :kw]
-    grad_weights = grad_weights.astype(weights.dtype, copy=False)
+    grad_weights = np.ascontiguousarray(grad_weights, dtype=weights.dtype)
     grad_bias = grad_out.sum(axis=(0, 1, 2))
     if not need_input_grad:
         return None, grad_weights, grad_bias

@@ -99,11 +99,15 @@ def _sharded_step(network, X, grad_scores, n_threads):
         return scores, [grad.copy() for grad in network.grads]
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_shards_add_up_to_the_gradient_of_the_whole_batch_on_any_threads(monkeypatch, dtype):
+@pytest.mark.parametrize(
+    "dtype, algorithm", [(np.float64, "im2col"), (np.float32, "im2col"), (np.float64, "fft")]
+)
+def test_shards_add_up_to_the_gradient_of_the_whole_batch_on_any_threads(
+    monkeypatch, dtype, algorithm
+):
     monkeypatch.setattr(_network, "shard_size", lambda network: 4)
     assert _network.shard_bounds(13, 4).tolist() == [0, 4, 9, 13]
-    network = small_network(dtype=dtype)
+    network = small_network(algorithm=algorithm, dtype=dtype)
     rng = np.random.RandomState(0)
     X = rng.standard_normal((13, 6, 6, 2)).astype(dtype)
     grad_scores = rng.standard_normal((13, 3)).astype(dtype)
