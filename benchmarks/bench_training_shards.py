@@ -25,6 +25,7 @@ from skcnn import CNNClassifier, _network
 NETWORKS = {  # name: (layers, batch size); 'same' padding but for the reference
     "reference": (REFERENCE_LAYERS, 64),
     "reference, batches of 256": (REFERENCE_LAYERS, 256),
+    "reference with dropout": ((*REFERENCE_LAYERS, "dropout:0.25"), 64),
     "two small convs": (
         ("conv:16:3", "relu", "maxpool:2", "conv:32:3", "relu", "maxpool:2", "dense:64", "relu"),
         64,
@@ -36,8 +37,8 @@ NETWORKS = {  # name: (layers, batch size); 'same' padding but for the reference
 
 
 def classifier(layers, batch_size):
-    if layers is REFERENCE_LAYERS:
-        return reference_classifier(max_iter=1, batch_size=batch_size)
+    if layers[:3] == REFERENCE_LAYERS[:3]:  # 'valid' padding
+        return reference_classifier(layers=layers, max_iter=1, batch_size=batch_size)
     return CNNClassifier(
         layers=layers, input_shape=(28, 28), max_iter=1, batch_size=batch_size, random_state=0
     )

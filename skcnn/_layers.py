@@ -497,14 +497,13 @@ class Dropout(Layer):
     rate : float in [0, 1)
     """
 
+    #: The scale of the next training pass, drawn beforehand (see :meth:`draw`),
+    #: or ``None``: the pass draws its own.
+    drawn = None
+
     def __init__(self, rate):
         self.rate = rate
         self._rng = None
-
-    @property
-    def per_sample(self):
-        # The masks come from one random stream, drawn in the order of the samples.
-        return self.rate == 0
 
     def initialize(self, rng, dtype, init):
         self.seed(rng)
@@ -522,12 +521,23 @@ class Dropout(Layer):
         self._rng = np.random.RandomState()
         self._rng.set_state(state)
 
+    def draw(self, shape, dtype):
+        """What a training pass multiplies inputs of ``shape`` with: kept / (1 - rate).
+
+        From this layer's stream, in the order of the samples: drawn for a
+        whole batch, then split into shards of samples (as
+        :class:`~skcnn._network.DataParallel` does, into :attr:`drawn`), the
+        shards hold the rows the whole batch would have drawn.
+        """
+        keep = self._rng.random_sample(shape) >= self.rate
+        return keep.astype(dtype) / dtype.type(1 - self.rate)
+
     def forward(self, X, training=False):
         if not training or self.rate == 0:
             self._scale = None
             return X
-        keep = self._rng.random_sample(X.shape) >= self.rate
-        self._scale = keep.astype(X.dtype) / X.dtype.type(1 - self.rate)
+        self._scale = self.draw(X.shape, X.dtype) if self.drawn is None else self.drawn
+        self.drawn = None
         return X * self._scale
 
     def backward(self, grad_out, need_input_grad=True):

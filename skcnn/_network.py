@@ -12,7 +12,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from ._conv import Workspace
-from ._layers import Conv2D, ConvMaxPool2D, _shape_str
+from ._layers import Conv2D, ConvMaxPool2D, Dropout, _shape_str
 
 # Prediction runs in batches whose largest intermediate array stays near this size
 # (in each thread): small enough to stay in cache (4 MB predicts 1.8x faster than
@@ -275,8 +275,8 @@ def shard_size(network):
     enough for :data:`SHARD_CONV_MULTIPLY_ADDS` multiply-adds of the conv
     layers, and a network trains on shards only where these are
     :data:`SHARD_MULTIPLY_ADDS_PER_PARAMETER` times its parameters or more,
-    and every layer treats its samples apart (no batch normalization nor
-    dropout: :attr:`~skcnn._layers.Layer.per_sample`).
+    and every layer treats its samples apart (no batch normalization:
+    :attr:`~skcnn._layers.Layer.per_sample`).
     """
     if not all(step.per_sample for step in network.steps):
         return 0
@@ -363,6 +363,9 @@ class DataParallel:
         for replica in self._replicas[1:]:
             replica.clear_workspaces()
         self._replicas = [self.network]
+        for layer in self.network.layers:  # a pass that failed may not have used it
+            if isinstance(layer, Dropout):
+                layer.drawn = None
         return False
 
     def forward(self, X):
@@ -370,6 +373,13 @@ class DataParallel:
         self._bounds = shard_bounds(len(X), self.shard_size)
         if len(self._bounds) == 2:
             return self.network.forward(X, training=True)
+        # Dropout draws its masks for the whole batch, as it would unsplit.
+        shards = self._shards()
+        for index, layer in enumerate(self.network.layers):
+            if isinstance(layer, Dropout) and layer.rate > 0:
+                scale = layer.draw((len(X), *layer.input_shape), X.dtype)
+                for replica, rows in shards:
+                    replica.layers[index].drawn = scale[rows]
         return np.concatenate(self._map(lambda net, rows: net.forward(X[rows], training=True)))
 
     def backward(self, grad_scores):
@@ -383,13 +393,18 @@ class DataParallel:
                 for other in others:
                     total += other.grads[index]
 
-    def _map(self, function):
-        """``function(replica, rows)`` for every shard; the results in shard order."""
+    def _shards(self):
+        """``(replica, rows)`` of every shard of the batch of the last :meth:`forward`."""
         bounds = self._bounds
         n_shards = len(bounds) - 1
         while len(self._replicas) < n_shards:
             self._replicas.append(self.network.replica())
-        shards = [(self._replicas[k], slice(bounds[k], bounds[k + 1])) for k in range(n_shards)]
+        return [(self._replicas[k], slice(bounds[k], bounds[k + 1])) for k in range(n_shards)]
+
+    def _map(self, function):
+        """``function(replica, rows)`` for every shard; the results in shard order."""
+        shards = self._shards()
+        n_shards = len(shards)
         n_threads = min(self.training_threads, n_shards)
         if n_threads == 1:
             return [function(*shard) for shard in shards]

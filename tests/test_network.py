@@ -10,7 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from skcnn import _network
 from skcnn._architecture import make_network, resolve_specs
-from skcnn._layers import MaxPool2D, ReLU, SoftmaxCrossEntropy
+from skcnn._layers import Dropout, MaxPool2D, ReLU, SoftmaxCrossEntropy
 from skcnn._network import DataParallel, Network
 
 
@@ -140,14 +140,44 @@ def test_replica_trains_the_same_arrays_with_its_own_state():
     assert all(a is not b for a, b in zip(twin.grads, network.grads, strict=True))
 
 
-@pytest.mark.parametrize("layer", [("batchnorm",), ("dropout", 0.5)])
-def test_layers_that_need_the_whole_batch_train_on_whole_batches(monkeypatch, layer):
+def test_dropout_on_shards_draws_the_masks_of_the_whole_batch(monkeypatch):
+    monkeypatch.setattr(_network, "shard_size", lambda network: 4)
+    specs = [("conv", 3, 3, 1, "same"), ("relu",), ("dropout", 0.5), ("dense", 4), ("relu",)]
+    specs += [("dropout", 0.3)]
+    X = np.random.RandomState(0).standard_normal((13, 6, 6, 2))
+    grad_scores = np.random.RandomState(1).standard_normal((13, 3))
+    runs, drawn = [], []
+    draw = Dropout.draw
+    monkeypatch.setattr(
+        Dropout, "draw", lambda self, shape, *a: drawn.append(shape[0]) or draw(self, shape, *a)
+    )
+    for n_threads in (None, 1, 2):  # None: the whole batch at once
+        network = _built(specs, (6, 6, 2), 3, np.float64)
+        if n_threads is None:
+            scores = network.forward(X, training=True)
+            network.backward(grad_scores)
+            runs.append((scores, [grad.copy() for grad in network.grads]))
+        else:
+            runs.append(_sharded_step(network, X, grad_scores, n_threads))
+        runs[-1] += ([state[2] for state in network.get_rng_states()],)
+    assert drawn == [13, 13] * 3  # by the network, for the whole batch: never by a shard
+    (whole, whole_grads, whole_streams), (one, one_grads, one_streams), two_run = runs
+    assert (one == 0).sum() == (whole == 0).sum() > 0  # the same units dropped
+    np.testing.assert_allclose(one, whole, rtol=1e-12)
+    for got, expected in zip(one_grads, whole_grads, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert one_streams == whole_streams  # as many numbers drawn
+    np.testing.assert_array_equal(two_run[0], one)
+    for got, expected in zip(two_run[1], one_grads, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_batch_normalization_trains_on_whole_batches(monkeypatch):
+    # The statistics of the whole batch: not a sum over the samples.
     monkeypatch.setattr(_network, "SHARD_CONV_MULTIPLY_ADDS", 0)
     monkeypatch.setattr(_network, "SHARD_MULTIPLY_ADDS_PER_PARAMETER", 0)
-    specs = [("conv", 3, 3, 1, "same"), layer, ("relu",), ("dense", 4)]
-    resolved, _ = resolve_specs(specs, [None] * len(specs), (6, 6, 2), 3)
-    network = make_network(resolved, (6, 6, 2))
-    network.initialize(np.random.RandomState(0), np.float64, "he")
+    specs = [("conv", 3, 3, 1, "same"), ("batchnorm",), ("relu",), ("dense", 4)]
+    network = _built(specs, (6, 6, 2), 3, np.float64)
     X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
     forwards = []
     forward = Network.forward
@@ -329,10 +359,10 @@ def test_training_reuses_scratch_memory_and_a_fitted_model_keeps_none():
     assert all(step.workspace.nbytes == 0 for step in steps if step.workspace is not None)
 
 
-def _built(specs, input_shape=(28, 28, 1), n_outputs=10):
+def _built(specs, input_shape=(28, 28, 1), n_outputs=10, dtype=np.float32):
     resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
     network = make_network(resolved, input_shape)
-    network.initialize(np.random.RandomState(0), np.float32, "he")
+    network.initialize(np.random.RandomState(0), dtype, "he")
     return network
 
 
