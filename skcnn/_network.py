@@ -311,7 +311,7 @@ class DataParallel:
     Every shard of a batch (:func:`shard_size`) runs forward and backward
     through its own replica of the network (:meth:`Network.replica`); the
     gradients of the shards add up, in shard order, into the network's own.
-    The shards depend on the batch size alone, never on the threads: one
+    The shards depend on the network and the batch size, never on the threads: one
     thread and several train the same model, bit for bit.
 
     With more than one thread, BLAS runs on one thread in each while the
