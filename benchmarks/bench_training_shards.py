@@ -5,9 +5,8 @@
 For a few networks on Fashion-MNIST (random images of the same shape when the
 data is not installed), the two ways take turns, one epoch each, in one
 process: whole batches, BLAS sharing each matrix product among the cores;
-and shards of 32 samples (two of 16 for batches of 32), each thread running
-its own shards through the whole network with BLAS on one core
-(``skcnn._network.DataParallel``). Prints
+and shards of 32 samples, each thread running its own shards through the
+whole network with BLAS on one core (``skcnn._network.DataParallel``). Prints
 the median rates, the median and range of the per-round ratios (this shared
 machine's speed drifts, so only rounds run back to back compare) and which
 way ``fit`` takes for the network (see ``skcnn._network.shard_size``).
@@ -25,7 +24,6 @@ from skcnn import CNNClassifier, _network
 
 NETWORKS = {  # name: (layers, batch size); 'same' padding but for the reference
     "reference": (REFERENCE_LAYERS, 64),
-    "reference, batches of 32": (REFERENCE_LAYERS, 32),
     "reference, batches of 256": (REFERENCE_LAYERS, 256),
     "reference with dropout": ((*REFERENCE_LAYERS, "dropout:0.25"), 64),
     "two small convs": (

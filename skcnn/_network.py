@@ -253,12 +253,11 @@ class Network:
 
 
 # When a network trains on shards, and how large (see shard_size). The
-# figures separate the networks of benchmarks/bench_training_shards.py on the
-# 2-core benchmark machine: shards of 32 train the reference network (3.8M
-# conv multiply-adds a sample) 1.0-1.5x as fast as whole batches, a two-conv
-# network of 1.0M about 1.1x; a one-conv network of 56k, an MLP and a conv
-# feeding a large dense layer 0.6-0.96x.
-#: Samples per shard, at least; half as many when a batch has fewer than two.
+# figures separate the networks measured on the benchmark machine, 2 cores:
+# shards of 32 train the reference network 1.1-1.7x as fast as whole batches,
+# a two-conv network of 1.1M multiply-adds a sample 1.3x; a one-conv network
+# of 70k, MLPs and a conv feeding a large dense layer 0.5-0.9x.
+#: Samples per shard, at least.
 SHARD_SAMPLES = 32
 #: Multiply-adds of the conv layers per shard, at least.
 SHARD_CONV_MULTIPLY_ADDS = 2**24
@@ -272,8 +271,7 @@ def shard_size(network):
     Shards pay for conv layers: what surrounds their matrix products (im2col
     copies, pooling, masks, scatters) runs on every core at once. They cost
     per parameter: every shard computes the gradients of all of them, and the
-    gradients add up. So a shard holds :data:`SHARD_SAMPLES` samples or more
-    (half as many in a batch too small for two: :func:`shard_bounds`),
+    gradients add up. So a shard holds :data:`SHARD_SAMPLES` samples or more,
     enough for :data:`SHARD_CONV_MULTIPLY_ADDS` multiply-adds of the conv
     layers, and a network trains on shards only where these are
     :data:`SHARD_MULTIPLY_ADDS_PER_PARAMETER` times its parameters or more,
@@ -297,16 +295,13 @@ def shard_size(network):
 def shard_bounds(n_samples, size):
     """Where the shards of a training batch of ``n_samples`` start and end.
 
-    As many shards as there are ``size`` samples in the batch, of near-equal
-    sizes; a batch of fewer than two such shards splits in two if it holds
-    ``size // 2`` samples twice. One shard when ``size`` is 0.
+    As many shards as there are ``size`` samples in the batch (one at
+    least, and one when ``size`` is 0), of near-equal sizes.
 
-    >>> shard_bounds(64, 32).tolist(), shard_bounds(100, 32).tolist()
-    ([0, 32, 64], [0, 33, 67, 100])
-    >>> shard_bounds(32, 32).tolist(), shard_bounds(20, 32).tolist()
-    ([0, 16, 32], [0, 20])
+    >>> shard_bounds(64, 32).tolist(), shard_bounds(100, 32).tolist(), shard_bounds(20, 32).tolist()
+    ([0, 32, 64], [0, 33, 67, 100], [0, 20])
     """
-    n_shards = max(n_samples // size, min(2, n_samples // (size // 2)), 1) if size > 1 else 1
+    n_shards = max(1, n_samples // size) if size else 1
     return np.linspace(0, n_samples, n_shards + 1).round().astype(int)
 
 
