@@ -253,10 +253,12 @@ class Network:
 
 
 # When a network trains on shards, and how large (see shard_size). The
-# figures separate the networks measured on the benchmark machine, 2 cores:
-# shards of 32 train the reference network 1.1-1.7x as fast as whole batches,
-# a two-conv network of 1.1M multiply-adds a sample 1.3x; a one-conv network
-# of 70k, MLPs and a conv feeding a large dense layer 0.5-0.9x.
+# figures separate the networks of benchmarks/bench_training_shards.py on the
+# 2-core benchmark machine: shards of 32 train the reference network (3.8M
+# conv multiply-adds a sample) 1.0-1.5x as fast as whole batches, a two-conv
+# network of 1.0M about 1.1x; a one-conv network of 56k, an MLP and a conv
+# feeding a large dense layer 0.6-0.96x. Two shards of 16 for batches of 32
+# measured 0.94x (0.87-1.31) and 1.0x (0.95-1.03): such batches stay whole.
 #: Samples per shard, at least.
 SHARD_SAMPLES = 32
 #: Multiply-adds of the conv layers per shard, at least.
