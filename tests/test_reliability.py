@@ -543,30 +543,27 @@ def test_same_random_state_bit_identical_with_dropout_and_shuffling(tiny, Estima
     assert_same_weights(refit, second)
 
 
-def test_same_model_whatever_the_blas_thread_count(digits):
-    # Found on OpenBLAS: a gemm gives the same bits on 1 or 2 threads (each
-    # output element is summed in the same order); checked on products that
-    # are big enough to be split over threads.
+@pytest.mark.parametrize(
+    "batch_size, shards",
+    [
+        # Found on OpenBLAS: a gemm gives the same bits on 1 or 2 threads (each
+        # output element is summed in the same order); checked on products
+        # that are big enough to be split over threads.
+        pytest.param(256, None, id="blas-threads"),
+        # Training splits every batch into shards that threads share (forced
+        # for this small network): the shards, and the order in which their
+        # gradients add up, never depend on the threads.
+        pytest.param(64, 16, id="shards"),
+    ],
+)
+def test_same_model_whatever_the_thread_count(digits, monkeypatch, batch_size, shards):
+    if shards is not None:
+        monkeypatch.setattr(_network, "shard_size", lambda network: shards)
     X, y = digits
     models = []
     for n_threads in (1, 2):
         with threadpool_limits(n_threads):
-            params = {**TINY, "filters": (16,), "batch_size": 256}
-            clf = CNNClassifier(input_shape=(8, 8), **params)
-            models.append(quiet_fit(clf, X[:512], y[:512]))
-    assert_same_weights(*models)
-
-
-def test_same_model_on_shards_whatever_the_thread_count(digits, monkeypatch):
-    # Training splits every batch into shards that threads share (forced for
-    # this small network): the shards, and the order in which their gradients
-    # add up, never depend on the threads.
-    monkeypatch.setattr(_network, "shard_size", lambda network: 16)
-    X, y = digits
-    models = []
-    for n_threads in (1, 2):
-        with threadpool_limits(n_threads):
-            params = {**TINY, "filters": (16,), "batch_size": 64}
+            params = {**TINY, "filters": (16,), "batch_size": batch_size}
             clf = CNNClassifier(input_shape=(8, 8), **params)
             models.append(quiet_fit(clf, X[:512], y[:512]))
     assert_same_weights(*models)
