@@ -228,7 +228,7 @@ class Network:
         # Data-parallel: each thread runs its own share of the batches through the
         # whole network, BLAS on one thread. With BLAS on all threads and the
         # element-wise passes on one, every pass reads what another core wrote.
-        shares = np.linspace(0, n_batches, n_threads + 1).round().astype(int) * batch
+        shares = even_bounds(n_batches, n_threads) * batch
         # Each in a copy of the caller's context, which holds numpy's np.errstate.
         tasks = [(contextvars.copy_context(), X[lo:hi]) for lo, hi in zip(shares, shares[1:])]
         with _blas().limit(limits=1), ThreadPoolExecutor(n_threads) as pool:
@@ -304,7 +304,7 @@ def shard_bounds(n_samples, size):
     ([0, 32, 64], [0, 33, 67, 100], [0, 20])
     """
     n_shards = max(1, n_samples // size) if size else 1
-    return np.linspace(0, n_samples, n_shards + 1).round().astype(int)
+    return even_bounds(n_samples, n_shards)
 
 
 class DataParallel:
@@ -416,7 +416,7 @@ class DataParallel:
 
         # Consecutive shards per thread; this thread takes the first run. The
         # others run in copies of this thread's context (np.errstate).
-        splits = np.linspace(0, n_shards, n_threads + 1).round().astype(int)
+        splits = even_bounds(n_shards, n_threads)
         futures = [
             self._pool.submit(contextvars.copy_context().run, run, first, stop)
             for first, stop in zip(splits[1:-1], splits[2:])
@@ -428,6 +428,15 @@ class DataParallel:
         for future in futures:
             results += future.result()
         return results
+
+
+def even_bounds(n, parts):
+    """Bounds of ``parts`` consecutive runs of near-equal length that cover ``range(n)``.
+
+    >>> even_bounds(10, 3).tolist()
+    [0, 3, 7, 10]
+    """
+    return np.linspace(0, n, parts + 1).round().astype(int)
 
 
 def _forward_batches(X, steps, batch):
