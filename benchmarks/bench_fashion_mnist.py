@@ -41,8 +41,10 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import skcnn
-from skcnn._layers import Conv2D, ConvMaxPool2D, SoftmaxCrossEntropy
-from skcnn._network import DataParallel, available_threads
+from skcnn._engine.conv import Conv2D
+from skcnn._engine.fusion import ConvMaxPool2D
+from skcnn._engine.losses import SoftmaxCrossEntropy
+from skcnn._training import Trainer
 
 try:
     import torch
@@ -68,7 +70,7 @@ def skcnn_predict_rate(clf, X, passes=3):
 def conv_flop_rate(clf, X, batch_size):
     """FLOP/s of the conv layers over one instrumented training epoch of ``clf``.
 
-    The epoch trains as ``fit`` does (:class:`~skcnn._network.DataParallel`:
+    The epoch trains as ``fit`` does (:class:`~skcnn._training.Trainer`, on
     shards of each batch on every thread). The conv steps' time is summed
     over the threads and divided by their number: the wall time of the conv
     work with every core on it. A conv computed together with the max pooling
@@ -109,16 +111,12 @@ def conv_flop_rate(clf, X, batch_size):
     for cls, (forward, backward) in originals.items():
         cls.forward, cls.backward = timed(forward), timed(backward)
     y = np.zeros(len(X), dtype=int)
-    loss = SoftmaxCrossEntropy()
     X = X.reshape(len(X), *clf.input_shape_)
+    trainer = Trainer(network, SoftmaxCrossEntropy, optimizer, batch_size=batch_size)
     try:
-        with DataParallel(network, available_threads(), batch_size) as trainer:
-            for start in range(0, len(X), batch_size):
-                batch = slice(start, start + batch_size)
-                loss.forward(trainer.forward(X[batch]), y[batch])
-                trainer.backward(loss.backward())
-                optimizer.update(params, network.grads)
-            threads = trainer.training_threads
+        with trainer:
+            trainer.run_epoch(X, y)
+            threads = trainer.parallel.training_threads
     finally:
         for cls, (forward, backward) in originals.items():
             cls.forward, cls.backward = forward, backward

@@ -18,7 +18,7 @@ import numpy as np
 from reference import reference_classifier, training_images
 from sklearn.exceptions import ConvergenceWarning
 
-from skcnn import _network
+from skcnn._engine import parallel
 
 
 def rate(predict, X):
@@ -40,9 +40,9 @@ def main():
     batch = max(2, network.predict_batch_size(images.dtype.itemsize))
 
     def in_sequence(images):  # what predict did before it shared the batches
-        return _network._forward_batches(images, network.steps, batch)
+        return parallel._forward_batches(images, network.steps, batch)
 
-    print(f"{_network.available_threads()} threads; images/s in sequence, then shared")
+    print(f"{parallel.available_threads()} threads; images/s in sequence, then shared")
     rounds = []
     end = time.time() + args.seconds
     while time.time() < end:

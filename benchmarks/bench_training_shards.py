@@ -6,10 +6,10 @@ For a few networks on Fashion-MNIST (random images of the same shape when the
 data is not installed), the two ways take turns, one epoch each, in one
 process: whole batches, BLAS sharing each matrix product among the cores;
 and shards of 32 samples, each thread running its own shards through the
-whole network with BLAS on one core (``skcnn._network.DataParallel``). Prints
+whole network with BLAS on one core (``skcnn._engine.parallel.DataParallel``). Prints
 the median rates, the median and range of the per-round ratios (this shared
 machine's speed drifts, so only rounds run back to back compare) and which
-way ``fit`` takes for the network (see ``skcnn._network.shard_size``).
+way ``fit`` takes for the network (see ``skcnn._engine.parallel.shard_size``).
 """
 
 import argparse
@@ -20,7 +20,8 @@ import numpy as np
 from reference import REFERENCE_LAYERS, reference_classifier, training_images
 from sklearn.exceptions import ConvergenceWarning
 
-from skcnn import CNNClassifier, _network
+from skcnn import CNNClassifier
+from skcnn._engine import parallel
 
 NETWORKS = {  # name: (layers, batch size); 'same' padding but for the reference
     "reference": (REFERENCE_LAYERS, 64),
@@ -46,15 +47,15 @@ def classifier(layers, batch_size):
 
 def epoch_rate(layers, batch_size, X, y, shards):
     """Images per second of one epoch, with shards of ``shards`` samples (0: whole batches)."""
-    original = _network.shard_size
-    _network.shard_size = lambda network: shards
+    original = parallel.shard_size
+    parallel.shard_size = lambda network: shards
     try:
         clf = classifier(layers, batch_size)
         start = time.perf_counter()
         clf.fit(X, y)
         return len(X) / (time.perf_counter() - start)
     finally:
-        _network.shard_size = original
+        parallel.shard_size = original
 
 
 def main():
@@ -65,7 +66,7 @@ def main():
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = training_images(args.n_samples)
 
-    print(f"{_network.available_threads()} threads, {len(X)} images, {args.rounds} rounds")
+    print(f"{parallel.available_threads()} threads, {len(X)} images, {args.rounds} rounds")
     print(f"{'network':<30}{'whole':>8}{'shards':>8}  {'shards/whole':<20}fit takes")
     for name, (layers, batch_size) in NETWORKS.items():
         rounds = [
@@ -75,7 +76,7 @@ def main():
         whole, sharded = np.array(rounds).T
         ratios = sharded / whole
         network = classifier(layers, batch_size).fit(X[:batch_size], y[:batch_size]).network_
-        n_shards = len(_network.shard_bounds(batch_size, _network.shard_size(network))) - 1
+        n_shards = len(parallel.shard_bounds(batch_size, parallel.shard_size(network))) - 1
         print(
             f"{name:<30}{np.median(whole):8.0f}{np.median(sharded):8.0f}  "
             f"{np.median(ratios):.2f}x ({ratios.min():.2f}-{ratios.max():.2f})   "

@@ -4,14 +4,14 @@
 
 For every shape: the measured time of a training step (forward and backward)
 of each algorithm, the model's times, and whether "auto" picked the faster.
-The rates in ``skcnn/_conv.py`` are fitted to this table.
+The rates in ``skcnn/_engine/tuning.py`` are fitted to this table.
 """
 
 import time
 
 import numpy as np
 
-from skcnn._conv import CONV_ALGORITHMS, algorithm_costs, resolve_algorithm
+from skcnn._engine.kernels import CONV_ALGORITHMS, algorithm_costs, resolve_algorithm
 
 # (batch, height, width, channels, filters, kernel)
 SHAPES = [

@@ -2,8 +2,8 @@
 
     python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64] [--tuned]
 
-The epoch trains as ``fit`` does: the shards of every batch run on as many
-threads as BLAS may use (:class:`~skcnn._network.DataParallel`). Times every
+The epoch trains as ``fit`` does, with its :class:`~skcnn._training.Trainer`:
+the shards of every batch run on as many threads as BLAS may use. Times every
 step's forward and backward pass (a conv and the max pooling computed with it
 as one step count as one row) in every thread, the loss and the optimizer,
 over a whole epoch of Fashion-MNIST (random images of the same shape when the
@@ -11,9 +11,9 @@ data is not installed), and prints a table, slowest first.
 
 Shares are of the epoch's core time (its wall time times the threads). A
 step's seconds are summed over the threads that ran it; the loss, the
-optimizer and the gathering of the batch run on one thread while the others
-wait, so they count once per thread. What remains is the rest of the
-step: adding up the shards' gradients, handing shards to threads, Python.
+optimizer run on one thread while the others wait, so they count once per
+thread. What remains is the rest of the step: gathering the batch, adding
+up the shards' gradients, handing shards to threads, Python.
 """
 
 import argparse
@@ -23,8 +23,9 @@ from collections import defaultdict
 import numpy as np
 from reference import reference_classifier, training_images, tuned_classifier
 
-from skcnn._layers import ConvMaxPool2D, SoftmaxCrossEntropy
-from skcnn._network import DataParallel, available_threads
+from skcnn._engine.fusion import ConvMaxPool2D
+from skcnn._engine.losses import SoftmaxCrossEntropy
+from skcnn._training import Trainer
 
 
 def timed(method, times, key):
@@ -66,39 +67,42 @@ def main():
             step_names.append(f"{names[id(step)]} {step}")
     optimizer = clf._make_optimizer(network.params)
     optimizer.update = timed(optimizer.update, times, ("optimizer", "update"))
-    loss = SoftmaxCrossEntropy()
-    loss.forward = timed(loss.forward, times, ("loss", "forward"))
-    loss.backward = timed(loss.backward, times, ("loss", "backward"))
+
+    def timed_loss():
+        loss = SoftmaxCrossEntropy()
+        loss.forward = timed(loss.forward, times, ("loss", "forward"))
+        loss.backward = timed(loss.backward, times, ("loss", "backward"))
+        return loss
 
     X = X.reshape(len(X), 28, 28, 1)
-    rng = np.random.RandomState(0)
-    order = rng.permutation(len(X))
-    with DataParallel(network, available_threads(), args.batch_size) as trainer:
+    trainer = Trainer(
+        network,
+        timed_loss,
+        optimizer,
+        batch_size=args.batch_size,
+        random_state=np.random.RandomState(0),
+    )
+    with trainer:
         # One untimed batch makes the replicas that run the shards; then time them all.
-        trainer.backward(np.zeros_like(trainer.forward(X[: args.batch_size])))
-        for replica in trainer.replicas:
+        trainer.train_step(X[: args.batch_size], y[: args.batch_size])
+        times.clear()
+        for replica in trainer.parallel.replicas:
             for name, step in zip(step_names, replica.steps):
                 step.forward = timed(step.forward, times, (name, "forward"))
                 step.backward = timed(step.backward, times, (name, "backward"))
-        threads = trainer.training_threads
+        threads = trainer.parallel.training_threads
         start = time.perf_counter()
-        for begin in range(0, len(X), args.batch_size):
-            index = order[begin : begin + args.batch_size]
-            batch_start = time.perf_counter()
-            X_batch, y_batch = X[index], y[index]
-            times.append((("batch", "gather"), time.perf_counter() - batch_start))
-            loss.forward(trainer.forward(X_batch), y_batch)
-            trainer.backward(loss.backward())
-            optimizer.update(network.params, network.grads)
+        trainer.run_epoch(X, y)
         elapsed = time.perf_counter() - start
 
     totals = defaultdict(float)
     for key, seconds in times:
         totals[key] += seconds
-    for key in [key for key in totals if key[0] in ("optimizer", "loss", "batch")]:
+    for key in [key for key in totals if key[0] in ("optimizer", "loss")]:
         totals[key] *= threads  # one thread works, the others wait
     core_seconds = elapsed * threads
-    totals[("rest: adding shards, threads, Python", "")] = core_seconds - sum(totals.values())
+    rest = "rest: batches, adding shards, threads, Python"
+    totals[(rest, "")] = core_seconds - sum(totals.values())
     print(
         f"One epoch of {len(X)} images, batch {args.batch_size}, {threads} thread(s): "
         f"{elapsed:.2f} s, {len(X) / elapsed:.0f} images/s"

@@ -8,7 +8,8 @@ Run as a script, it fits one model on the full training data, in a process of
 its own, and prints a JSON line: test accuracy, fit time, the process's peak
 resident memory and the peak while it fitted (the data resident)::
 
-    python benchmarks/reference.py {reference,tuned,mlp} [--max-iter 12] [--threads 2]
+    python benchmarks/reference.py {reference,tuned,resnet,default,mlp} [--max-iter 12]
+        [--threads 2]
 """
 
 import argparse
@@ -73,6 +74,29 @@ def tuned_classifier(**params):
     return CNNClassifier(**{**defaults, **params})
 
 
+def resnet_classifier(**params):
+    """A ResNet of three residual stages, stated in a few arguments.
+
+    Stages of 16, 32 and 64 filters, one residual block each (conv, batch
+    norm, ReLU, conv, batch norm, plus the shortcut, then ReLU), max pooling
+    after each, global average pooling, then the output layer; batches of
+    128 and a cosine schedule over ``max_iter`` epochs.
+    """
+    defaults = dict(
+        filters=(16, 32, 64),
+        residual_blocks=1,
+        batch_norm=True,
+        global_pool="avg",
+        hidden_layer_sizes=(),
+        batch_size=128,
+        learning_rate="cosine",
+        learning_rate_init=0.002,
+        max_iter=5,
+        random_state=0,
+    )
+    return CNNClassifier(**{**defaults, **params})
+
+
 def training_images(n_samples, subset="train"):
     """Fashion-MNIST images as float32 in [0, 1], or random ones if it is absent."""
     try:
@@ -90,6 +114,8 @@ def training_images(n_samples, subset="train"):
 MODELS = {
     "reference": "skcnn CNNClassifier (reference net)",
     "tuned": "skcnn CNNClassifier (tuned: 'same' padding, batch_norm, cosine, 5 epochs)",
+    "resnet": "skcnn CNNClassifier (ResNet: 3 residual stages, batch_norm, cosine, 5 epochs)",
+    "default": "skcnn CNNClassifier (default architecture, 5 epochs)",
     "mlp": "sklearn MLPClassifier (default)",
 }
 
@@ -102,6 +128,10 @@ def fit_full_data(model, max_iter=None):
         estimator = reference_classifier(**({} if max_iter is None else {"max_iter": max_iter}))
     elif model == "tuned":
         estimator = tuned_classifier()
+    elif model in ("resnet", "default"):
+        epochs = {"max_iter": 5 if max_iter is None else max_iter}
+        make = resnet_classifier if model == "resnet" else CNNClassifier
+        estimator = make(**epochs, **({} if model == "resnet" else {"random_state": 0}))
     else:
         estimator = MLPClassifier(random_state=0)
         X, X_test = X.reshape(len(X), -1), X_test.reshape(len(X_test), -1)

@@ -7,78 +7,38 @@ Two ways to state an architecture, both plain values that ``clone`` and
   one ``conv -> relu -> maxpool`` block per entry of ``filters``, and
   ``hidden_layer_sizes`` one ``dense -> relu`` pair per entry
   (``batch_norm=True`` puts a batch normalization before every ReLU,
-  ``dropout`` a dropout after every dense ReLU);
-* ``layers``: any sequence of layer specs, in any order.
+  ``dropout`` a dropout after every dense ReLU, ``residual_blocks=n`` makes
+  every conv block a stage of ``n`` residual blocks, ``global_pool`` pools
+  the last maps to one number per channel);
+* ``layers``: any sequence of layer specs, in any order, blocks nested.
 
-A layer spec is a tuple or the same words joined by ``":"``:
-
-==============================================  ==============================
-``("conv", filters, kernel[, stride[, pad]])``  ``"conv:32:3"``, ``"conv:8:3x5:2:valid"``
-``("maxpool", size[, stride[, pad]])``          ``"maxpool:2"``, ``"maxpool:3:2"``
-``("avgpool", size[, stride[, pad]])``          ``"avgpool:2"``
-``("globalavgpool",)``                          ``"globalavgpool"``, ``"gap"``
-``("relu",)``                                   ``"relu"``
-``("batchnorm",)``                              ``"batchnorm"``, ``"bn"``
-``("dropout", rate)``                           ``"dropout:0.5"``
-``("dense", units)``                            ``"dense:128"``
-==============================================  ==============================
-
-``"pool"`` is a synonym of ``"maxpool"``. Global average pooling gives one
-number per channel, a flat output that dense layers take directly. Sizes are an int or a ``(height,
-width)`` pair (``"3x5"`` in a string). An int size is square on images and
-runs along the length of 1-D signals (inputs of height 1). A pooling stride
-defaults to the window size; padding defaults to the estimator's ``padding``.
+The layer kinds, how their specs are written and what they accept come
+from the registry of layer kinds (:func:`skcnn.layers.register`): the
+table below lists skcnn's own. A spec is a string of words joined by
+``":"`` or a tuple of the same values; sizes are an int or a ``(height,
+width)`` pair (``"3x5"`` in a string), and an int size is square on images
+and runs along the length of 1-D signals (inputs of height 1). Arguments
+may be named: ``"conv:8:3:dilation=2"``, or a dict at the end of a tuple,
+``("conv", 8, 3, {"dilation": 2})``. A pooling stride defaults to the
+window, padding to the estimator's ``padding``. Blocks take tuples of
+specs, and nest.
 
 The network always ends with a dense layer of one unit per class (or
-output), preceded by a flatten where the specs have none.
+output), with a flatten before it where the layers' output is spatial.
 """
-
-from numbers import Integral, Real
 
 import numpy as np
 
-from ._conv import PADDING_MODES
-from ._layers import (
-    AvgPool2D,
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    MaxPool2D,
-    ReLU,
-)
-from ._network import Network, layer_names
+from ._engine.network import Network
+from ._engine.specs import SpecContext, kinds_table, parse_spec
 
-LAYER_ALIASES = {
-    "conv": "conv",
-    "maxpool": "maxpool",
-    "pool": "maxpool",
-    "avgpool": "avgpool",
-    "globalavgpool": "globalavgpool",
-    "gap": "globalavgpool",
-    "relu": "relu",
-    "batchnorm": "batchnorm",
-    "bn": "batchnorm",
-    "dropout": "dropout",
-    "dense": "dense",
-}
+__doc__ += "\n" + kinds_table() + "\n"
 
-USAGE = {
-    "conv": "('conv', filters, kernel_size[, stride[, padding]])",
-    "maxpool": "('maxpool', pool_size[, stride[, padding]])",
-    "avgpool": "('avgpool', pool_size[, stride[, padding]])",
-    "globalavgpool": "('globalavgpool',)",
-    "relu": "('relu',)",
-    "batchnorm": "('batchnorm',)",
-    "dropout": "('dropout', rate)",
-    "dense": "('dense', units)",
-}
+PADDING_MODES = ("valid", "same")
 
 
 def _is_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool)
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _check_size(value, where, name):
@@ -96,29 +56,16 @@ def _check_size(value, where, name):
     )
 
 
-def _check_count(value, where, name):
-    if not (_is_int(value) and value >= 1):
-        raise ValueError(f"{where}: {name} must be an int >= 1; got {value!r}.")
-    return int(value)
-
-
 def _check_padding(value, where):
     if value not in PADDING_MODES:
         raise ValueError(f"{where}: padding must be 'valid' or 'same'; got {value!r}.")
     return value
 
 
-def _parse_token(token):
-    if token.isdigit():
-        return int(token)
-    try:
-        return float(token)  # a dropout rate
-    except ValueError:
-        pass
-    parts = token.split("x")
-    if len(parts) == 2 and all(p.isdigit() for p in parts):
-        return (int(parts[0]), int(parts[1]))
-    return token
+def _check_rate(value, where):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"{where}: dropout rate must be a number in [0, 1); got {value!r}.")
+    return float(value)
 
 
 def parse_layer_spec(spec, where, padding):
@@ -129,50 +76,7 @@ def parse_layer_spec(spec, where, padding):
     >>> parse_layer_spec(("pool", 3), "layers[1]", "valid")
     ('maxpool', 3, 3, 'valid')
     """
-    if isinstance(spec, str):
-        spec = tuple(_parse_token(t.strip()) for t in spec.split(":"))
-    if not isinstance(spec, (tuple, list)) or not spec or not isinstance(spec[0], str):
-        raise ValueError(
-            f"{where} must be a layer spec such as ('conv', 32, 3), 'maxpool:2', "
-            f"'relu' or 'dense:64'; got {spec!r}."
-        )
-    kind = LAYER_ALIASES.get(spec[0].lower())
-    args = tuple(spec[1:])
-    if kind is None:
-        raise ValueError(
-            f"{where}: unknown layer kind {spec[0]!r}; expected one of {sorted(LAYER_ALIASES)}."
-        )
-    n_allowed = {
-        "conv": (2, 4),
-        "maxpool": (1, 3),
-        "avgpool": (1, 3),
-        "dense": (1, 1),
-        "dropout": (1, 1),
-    }.get(kind, (0, 0))
-    if not n_allowed[0] <= len(args) <= n_allowed[1]:
-        raise ValueError(f"{where}: a {kind} layer is written {USAGE[kind]}; got {spec!r}.")
-    if kind == "conv":
-        filters = _check_count(args[0], where, "filters")
-        kernel = _check_size(args[1], where, "kernel_size")
-        stride = _check_size(args[2], where, "stride") if len(args) > 2 else 1
-        pad = _check_padding(args[3], where) if len(args) > 3 else padding
-        return ("conv", filters, kernel, stride, pad)
-    if kind in ("maxpool", "avgpool"):
-        size = _check_size(args[0], where, "pool_size")
-        stride = _check_size(args[1], where, "stride") if len(args) > 1 else size
-        pad = _check_padding(args[2], where) if len(args) > 2 else padding
-        return (kind, size, stride, pad)
-    if kind == "dense":
-        return ("dense", _check_count(args[0], where, "units"))
-    if kind == "dropout":
-        return ("dropout", _check_rate(args[0], where))
-    return (kind,)
-
-
-def _check_rate(value, where):
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
-        raise ValueError(f"{where}: dropout rate must be a number in [0, 1); got {value!r}.")
-    return float(value)
+    return parse_spec(spec, where, SpecContext(padding=padding))
 
 
 def _per_layer(value, n_layers, name, check):
@@ -205,7 +109,11 @@ BLOCK_DEFAULTS = {
     "hidden_layer_sizes": (128,),
     "dropout": 0.0,
     "batch_norm": False,
+    "residual_blocks": 0,
+    "global_pool": None,
 }
+
+GLOBAL_POOLS = {"avg": "globalavgpool", "max": "globalmaxpool"}
 
 
 def _equal(a, b):
@@ -227,13 +135,13 @@ def architecture_specs(params):
     Returns
     -------
     specs : list of tuple
-        One :func:`parse_layer_spec` tuple per hidden layer.
+        One :func:`~skcnn._engine.specs.parse_spec` tuple per hidden layer.
     sources : list of str
         The argument that stated each layer, for error messages.
     """
     padding = _check_padding(params["padding"], "padding")
     if params["layers"] is not None:
-        changed = [k for k, v in BLOCK_DEFAULTS.items() if not _equal(params[k], v)]
+        changed = [k for k, v in BLOCK_DEFAULTS.items() if not _equal(params.get(k, v), v)]
         if changed:
             raise ValueError(
                 f"layers states the whole architecture, so {', '.join(changed)} must "
@@ -245,8 +153,9 @@ def architecture_specs(params):
                 f"layers must be a tuple of layer specs such as ('conv:16:3', 'relu', "
                 f"'maxpool:2', 'dense:64', 'relu'); got {layers!r}."
             )
+        context = SpecContext(padding=padding)
         sources = [f"layers[{i}]={s!r}" for i, s in enumerate(layers)]
-        specs = [parse_layer_spec(s, f"layers[{i}]", padding) for i, s in enumerate(layers)]
+        specs = [parse_spec(s, f"layers[{i}]", context) for i, s in enumerate(layers)]
         return specs, sources
 
     filters = _as_int_tuple(params["filters"], "filters")
@@ -255,18 +164,36 @@ def architecture_specs(params):
     pools = _per_layer(params["pool_size"], n_conv, "pool_size", _check_size)
     strides = _per_layer(params["pool_stride"], n_conv, "pool_stride", _check_size)
     hidden = _as_int_tuple(params["hidden_layer_sizes"], "hidden_layer_sizes")
+    n_residual = params.get("residual_blocks", 0)
+    if not _is_int(n_residual) or n_residual < 0:
+        raise ValueError(f"residual_blocks must be an int >= 0; got {n_residual!r}.")
+    global_pool = params.get("global_pool")
+    if global_pool is not None and global_pool not in GLOBAL_POOLS:
+        raise ValueError(f"global_pool must be None, 'avg' or 'max'; got {global_pool!r}.")
 
     if not isinstance(params["batch_norm"], (bool, np.bool_)):
         raise ValueError(f"batch_norm must be True or False; got {params['batch_norm']!r}.")
     norm = [("batchnorm",)] if params["batch_norm"] else []
     specs, sources = [], []
     for i, (n_filters, kernel, pool, stride) in enumerate(zip(filters, kernels, pools, strides)):
-        specs += [("conv", n_filters, kernel, 1, padding), *norm, ("relu",)]
-        sources += [f"filters[{i}] and kernel_size", *[None] * len(norm), None]
+        conv = ("conv", n_filters, kernel, 1, padding)
+        if n_residual:
+            # A stage: n residual blocks, conv -> [bn] -> relu -> conv -> [bn] plus
+            # the shortcut, then relu (He et al. 2016).
+            body = (conv, *norm, ("relu",), conv, *norm)
+            for b in range(n_residual):
+                specs += [("residual", body, "auto"), ("relu",)]
+                sources += [f"filters[{i}], kernel_size and residual_blocks (block {b})", None]
+        else:
+            specs += [conv, *norm, ("relu",)]
+            sources += [f"filters[{i}] and kernel_size", *[None] * len(norm), None]
         stride = pool if stride is None else stride
         if (pool, stride) != (1, 1):  # a 1x1 window with stride 1 is the identity
             specs.append(("maxpool", pool, stride, padding))
             sources.append(f"pool_size and pool_stride of block {i}")
+    if global_pool is not None:
+        specs.append((GLOBAL_POOLS[global_pool],))
+        sources.append("global_pool")
     rate = _check_rate(params["dropout"], "dropout")
     for i, units in enumerate(hidden):
         specs += [("dense", units), *norm, ("relu",)]
@@ -277,111 +204,35 @@ def architecture_specs(params):
     return specs, sources
 
 
-def _pair(size, signal):
-    """An int size is square on images and runs along the length of signals."""
-    if isinstance(size, tuple):
-        return size
-    return (1, size) if signal else (size, size)
+def with_output(specs, sources, n_outputs):
+    """The specs and sources of a whole network: the hidden layers, then the output layer."""
+    return [*specs, ("dense", n_outputs)], [*sources, "the output layer"]
 
 
-def resolve_specs(specs, sources, input_shape, n_outputs):
-    """Fix every size for ``input_shape``: pairs everywhere, flatten and output added.
+def make_network(specs, input_shape, conv_algorithm="auto", sources=None, reorder=True):
+    """Make and build the network of parsed ``specs`` for samples of ``input_shape``.
 
-    Returns the plain tuples that :func:`make_network` turns into layers
-    (a fitted estimator keeps them as ``layers_``), and their sources.
-    """
-    signal = input_shape[0] == 1
-    resolved, resolved_sources, flat = [], [], False
-    for spec, source in zip(specs, sources):
-        kind = spec[0]
-        if kind == "conv":
-            _, filters, kernel, stride, pad = spec
-            spec = ("conv", filters, _pair(kernel, signal), _pair(stride, signal), pad)
-        elif kind in ("maxpool", "avgpool"):
-            _, size, stride, pad = spec
-            spec = (kind, _pair(size, signal), _pair(stride, signal), pad)
-        elif kind == "globalavgpool":
-            flat = True  # one number per channel
-        elif kind == "dense" and not flat:
-            resolved.append(("flatten",))
-            resolved_sources.append(None)
-            flat = True
-        resolved.append(spec)
-        resolved_sources.append(source)
-    if not flat:
-        resolved.append(("flatten",))
-        resolved_sources.append(None)
-    resolved.append(("dense", n_outputs))
-    resolved_sources.append("the output layer")
-    return resolved, resolved_sources
-
-
-def make_layer(spec, conv_algorithm="auto"):
-    kind, *args = spec
-    if kind == "conv":
-        filters, kernel, stride, pad = args
-        return Conv2D(filters, kernel, stride, pad, algorithm=conv_algorithm)
-    if kind == "maxpool":
-        return MaxPool2D(*args)
-    if kind == "avgpool":
-        return AvgPool2D(*args)
-    if kind == "dense":
-        return Dense(*args)
-    if kind == "dropout":
-        return Dropout(*args)
-    layer_class = {
-        "relu": ReLU,
-        "batchnorm": BatchNorm,
-        "flatten": Flatten,
-        "globalavgpool": GlobalAvgPool2D,
-    }[kind]
-    return layer_class()
-
-
-def make_network(resolved, input_shape, conv_algorithm="auto", sources=None, reorder=True):
-    """Build and size the network; say which argument stated a layer that does not fit.
+    Says which layer does not fit its input, and which argument stated it.
 
     Parameters
     ----------
-    resolved : list of tuple
-        From :func:`resolve_specs`.
+    specs : list of tuple
+        Parsed specs (from :func:`architecture_specs` and :func:`with_output`),
+        or the ``layers_`` of a fitted estimator.
     input_shape : tuple of int (height, width, channels)
     conv_algorithm : str, default="auto"
     sources : list of str, optional
         For every spec, the argument that stated it, used in error messages.
     reorder : bool, default=True
         Run every ReLU that precedes a max pooling after it (the same
-        result, cheaper); ``False`` keeps the stated order. Layers keep the
-        names of :func:`~skcnn._network.layer_names` either way.
+        result, cheaper); ``False`` keeps the stated order. Layers keep their
+        names either way.
+
+    Returns
+    -------
+    network : Network
+        Built, not initialized. ``network.spec()`` gives its layers as
+        ``layers_`` holds them: sizes resolved for the input, flatten added.
     """
-    layers = [make_layer(spec, conv_algorithm) for spec in resolved]
-    shape = tuple(input_shape)
-    for index, layer in enumerate(layers):
-        try:
-            shape = layer.build(shape)
-        except ValueError as exc:
-            source = f" (stated by {sources[index]})" if sources and sources[index] else ""
-            raise ValueError(
-                f"The architecture does not fit the input: layer {index}, {layer}{source}, "
-                f"gets an input of shape {'x'.join(map(str, shape))} and {exc}."
-            ) from None
-    named = list(zip(layer_names(resolved), layers))
-    if reorder:
-        named = _relu_after_pooling(named)
-    network = Network([layer for _, layer in named], [name for name, _ in named])
-    network.build(input_shape)
-    return network
-
-
-def _relu_after_pooling(named_layers):
-    """Move every ReLU that comes right before a max pooling to right after it.
-
-    ``maxpool(relu(x)) == relu(maxpool(x))`` and so are the gradients (both
-    only select), but after pooling the ReLU touches a quarter of the numbers.
-    Each layer keeps its name: ``(name, layer)`` pairs in, pairs out.
-    """
-    named = list(named_layers)
-    for i in range(len(named) - 1):
-        if isinstance(named[i][1], ReLU) and isinstance(named[i + 1][1], MaxPool2D):
-            named[i], named[i + 1] = named[i + 1], named[i]
-    return named
+    context = SpecContext(conv_algorithm=conv_algorithm, reorder=reorder)
+    return Network.from_specs(specs, input_shape, context, sources)

@@ -1,18 +1,16 @@
 """What every skcnn estimator shares: arguments, the network, the training loop."""
 
 import copy
-import signal
-import threading
-import time
 import warnings
 from abc import ABCMeta, abstractmethod
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_feature_names_in,
@@ -28,13 +26,14 @@ except ImportError:  # older scikit-learn: fit works the same, without callbacks
         pass
 
 
-from ._architecture import architecture_specs, make_network, resolve_specs
-from ._conv import CONV_ALGORITHMS, PADDING_MODES
-from ._network import DataParallel, available_threads, layer_names
-from ._optimizers import SGD, Adam
+from ._architecture import architecture_specs, make_network, with_output
+from ._augmentation import shift_and_flip
+from ._engine.kernels import CONV_ALGORITHMS, PADDING_MODES
+from ._engine.network import layer_names
+from ._engine.optimizers import SGD, Adam
+from ._persistence import SAVED_TRAINING_STATE, restored_state, saved_state
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
-from ._version import __version__
-from .exceptions import InconsistentVersionWarning
+from ._training import Diverged, History, LearningRateSchedule, Trainer
 
 
 class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
@@ -54,6 +53,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "batch_norm": ["boolean"],
+        "residual_blocks": [Interval(Integral, 0, None, closed="left")],
+        "global_pool": [None, StrOptions({"avg", "max"})],
         "layers": [None, "array-like"],
         "feature_layer": [None, Integral, str],
         "solver": [StrOptions({"adam", "sgd"})],
@@ -95,6 +96,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         hidden_layer_sizes,
         dropout,
         batch_norm,
+        residual_blocks,
+        global_pool,
         layers,
         feature_layer,
         solver,
@@ -132,6 +135,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         self.hidden_layer_sizes = hidden_layer_sizes
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.residual_blocks = residual_blocks
+        self.global_pool = global_pool
         self.layers = layers
         self.feature_layer = feature_layer
         self.solver = solver
@@ -206,8 +211,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             )
 
     def _build_network(self, input_shape, specs, sources):
-        resolved, sources = resolve_specs(specs, sources, input_shape, self._n_outputs())
-        return resolved, make_network(resolved, input_shape, self.conv_algorithm, sources)
+        """The network the architecture states for ``input_shape``, built, not initialized."""
+        specs, sources = with_output(specs, sources, self._n_outputs())
+        return make_network(specs, input_shape, self.conv_algorithm, sources)
 
     def _get_network(self):
         """The network of a fitted estimator, rebuilt after unpickling."""
@@ -232,70 +238,87 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         network = make_network(
             self.layers_, self.input_shape_, self.conv_algorithm, reorder=reorder
         )
-        cast = (lambda a: a) if dtype is None else (lambda a: a.astype(dtype))
-        weighted = [layer for layer in network.layers if layer.params]
-        for layer, weights, bias in zip(weighted, self.coefs_, self.intercepts_):
-            layer.weights, layer.bias = cast(weights), cast(bias)
-        buffered = [layer for layer in network.layers if layer.buffers]
-        # (models saved before batch normalization existed have no running_stats_)
-        for layer, buffers in zip(buffered, self.__dict__.get("running_stats_", [])):
-            layer.buffers = [cast(b) for b in buffers]
+        cast = None if dtype is None else (lambda a: a.astype(dtype))
+        network.load_state({**self.parameters_, **self.buffers_}, cast)
+        network.batch_size = self._batch_size(np.inf)
         return network
+
+    def summary(self, input_shape=None, n_outputs=None):
+        """The network as a table: every layer, its output, parameters, work and memory.
+
+        Rows follow the layers, with the layers of blocks indented under
+        them: the output shape of one sample, the number of parameters, the
+        multiply-adds of one sample's forward pass, and the memory a
+        training batch (of ``batch_size``) holds of the layer's output.
+        Before any training, the architecture arguments and an input shape
+        say it all: how large a network is, before fitting it.
+
+        Parameters
+        ----------
+        input_shape : int or tuple of int, default=None
+            The shape of one sample, as ``input_shape`` takes it; by default
+            the estimator's ``input_shape`` or, fitted, the fitted shape.
+        n_outputs : int, default=None
+            Units of the output layer: classes, or regression targets;
+            fitted, the fitted ones.
+
+        Returns
+        -------
+        summary : str
+            ``print`` it. For a fitted estimator, ``print(network_)`` draws
+            the same.
+        """
+        fitted = hasattr(self, "layers_")
+        if fitted and input_shape is None and n_outputs is None:
+            return self.network_.summary()
+        specs, sources = self._check_architecture()
+        if input_shape is None:
+            input_shape = self.input_shape_ if fitted else self.input_shape
+        if input_shape is None:
+            raise ValueError(
+                "summary needs input_shape, the shape of one sample, such as (28, 28, 1): "
+                "give it, or set the estimator's input_shape."
+            )
+        shape = image_shape(input_shape)
+        if n_outputs is None:
+            if not fitted:
+                raise ValueError(
+                    "summary needs n_outputs (the classes, or the regression targets) before "
+                    "the estimator is fitted."
+                )
+            n_outputs = self._n_outputs()
+        if not (isinstance(n_outputs, Integral) and n_outputs >= 1):
+            raise ValueError(f"n_outputs must be an int >= 1; got {n_outputs!r}.")
+        specs, sources = with_output(specs, sources, int(n_outputs))
+        network = make_network(specs, shape, self.conv_algorithm, sources)
+        network.initialize(np.random.RandomState(0), np.dtype(self.dtype), self.init)
+        network.batch_size = self._batch_size(np.inf)
+        return network.summary()
 
     @property
     def network_(self):
-        """The fitted :class:`~skcnn._network.Network`; ``print`` it for a diagram."""
+        """The fitted :class:`~skcnn._engine.network.Network`; ``print`` it for a diagram."""
         return self._get_network()
 
     def __getstate__(self):
-        """The state to save: arrays, plain containers and scalars, and the version.
-
-        The live network, optimizer and random generator are not saved: the
-        network is rebuilt on demand from ``layers_`` and ``coefs_``, and the
-        states of the optimizer (moments, step count, learning rate) and of the
-        random streams are saved as plain values, so that a loaded model goes
-        on with ``partial_fit`` exactly as the original would (as Dask does
-        when it moves a model between workers).
-        """
-        state = dict(super().__getstate__())  # a copy: the estimator keeps its own
-        network = state.pop("_network", None)
-        optimizer = state.pop("_optimizer", None)
-        random_state = state.pop("_random_state", None)
-        if network is not None:
-            state["_dropout_rng_states"] = network.get_rng_states()
-        if optimizer is not None:
-            state["_optimizer_state"] = optimizer.get_state()
-        if random_state is not None:
-            state["_random_state_state"] = random_state.get_state()
-        state["_skcnn_version"] = __version__
-        return state
+        """The state to save: plain values and the version (see :mod:`skcnn._persistence`)."""
+        return saved_state(self, super().__getstate__())
 
     def __setstate__(self, state):
         """Restore a saved state; warn if another skcnn version saved it."""
-        state = dict(state)
-        saved_version = state.pop("_skcnn_version", "unknown")
-        if saved_version != __version__:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    estimator_name=type(self).__name__,
-                    current_skcnn_version=__version__,
-                    original_skcnn_version=saved_version,
-                ),
-                stacklevel=2,
-            )
-        super().__setstate__(state)
+        super().__setstate__(restored_state(self, state))
 
     # --- training ------------------------------------------------------------
     #
-    # fit / partial_fit -> _fit (data, network, state) -> _fit_loop (epochs,
-    # stopping, schedules) -> _run_epoch (batches) -> _train_step (one update).
+    # fit / partial_fit -> _fit (data, network, optimizer, validation data) -> a
+    # Trainer of the training arguments (skcnn._training): epochs, batches, steps.
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         specs, sources = self._check_architecture()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
         dtype = np.dtype(self.dtype)
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        first_pass = not hasattr(self, "parameters_") or (not self.warm_start and not incremental)
         X, y, input_shape = validate_fit_X_y(
             self, X, y, dtype=dtype, reset=first_pass, **self._y_validation
         )
@@ -304,23 +327,20 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
         self._check_augmentation(input_shape)
         if first_pass:
-            resolved, network = self._build_network(input_shape, specs, sources)
+            network = self._build_network(input_shape, specs, sources)
+            resolved = list(network.spec())
             self._feature_layer_name(layer_names(resolved))  # a bad feature_layer fails now
             self._random_state = check_random_state(self.random_state)
             network.initialize(self._random_state, dtype, self.init)
             self.input_shape_ = input_shape
             self.layers_ = [tuple(spec) for spec in resolved]
             self._set_weights(network)
-            self.n_iter_, self.t_, self.loss_curve_ = 0, 0, []
-            self.best_loss_ = np.inf
-            self.validation_scores_ = self.validation_loss_curve_ = None
-            self.best_validation_score_ = None
-            self._no_improvement_count = 0
-            for name in _SAVED_TRAINING_STATE:  # of a loaded model: a new start
+            self._publish(History())
+            for name in SAVED_TRAINING_STATE:  # of a loaded model: a new start
                 self.__dict__.pop(name, None)
         else:
-            resolved, _ = resolve_specs(specs, sources, self.input_shape_, self._n_outputs())
-            if [tuple(spec) for spec in resolved] != self.layers_:
+            resolved = self._build_network(self.input_shape_, specs, sources).spec()
+            if list(resolved) != self.layers_:
                 raise ValueError(
                     "The architecture arguments changed since the last fit; warm_start and "
                     "partial_fit go on with the fitted network. Set warm_start=False (or "
@@ -334,7 +354,6 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             else:  # go on with the saved stream
                 self._random_state = np.random.RandomState()
                 self._random_state.set_state(saved)
-        before = None if first_pass else self._training_state(network)
         if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
             saved = self.__dict__.pop("_optimizer_state", None)
@@ -347,74 +366,132 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             ):
                 self._optimizer.set_state(saved)
 
+        validation = None
+        if self.early_stopping and not incremental:
+            (X, y, sample_weight), validation = self._split_validation(X, y, sample_weight)
+        trainer = self._make_trainer(network, self._batch_size(len(X)))
+        trainer.history = self._history()
         n_epochs = 1 if incremental else self.max_iter
-        callbacks = None
+        hooks = None
         if hasattr(self, "_init_callback_context"):
-            callbacks = self._init_callback_context(max_subtasks=n_epochs)
-            callbacks.call_on_fit_task_begin(
-                estimator=self, X=X, y=self.classes_[y] if is_classifier(self) else y
-            )
-        self._n_updates = 0
+            labels = self.classes_[y] if is_classifier(self) else y
+            hooks = _CallbackHooks(self, trainer.history, X, labels, n_epochs)
         try:
-            self._fit_loop(network, X, y, sample_weight, incremental, callbacks)
-        except _DivergedError as exc:
+            reason = trainer.fit(
+                X, y, sample_weight, n_epochs=n_epochs, validation=validation, hooks=hooks
+            )
+        except Diverged as exc:
+            message = self._diverged_message(exc, fresh=first_pass)
             if first_pass:  # leave no model with non-finite weights behind
-                for name in ("coefs_", "intercepts_", "layers_", "_network", "_optimizer"):
+                for name in ("parameters_", "buffers_", "layers_", "_network", "_optimizer"):
                     self.__dict__.pop(name, None)
-                raise
-            # A model trained before keeps what it had before this call.
-            self._restore_training_state(network, before)
+                raise _DivergedError(message) from None
+            # A model trained before keeps what it had before this call (the trainer
+            # put back its weights, optimizer, random streams and history).
+            self._publish(trainer.history)
             raise _DivergedError(
-                f"{exc} The model keeps the weights it had before this call to "
+                f"{message} The model keeps the weights it had before this call to "
                 f"{'partial_fit' if incremental else 'fit'}."
             ) from None
-        finally:
-            network.clear_workspaces()  # a fitted model keeps no scratch memory
-        if callbacks is not None:
-            callbacks.call_on_fit_task_end(estimator=self, reconstruction_attributes={})
+        self._publish(trainer.history)
+        if reason == "interrupted":
+            warnings.warn(
+                f"Training interrupted (Ctrl-C) in epoch {trainer.interrupted}: the model keeps "
+                f"the weights of the last completed batch.",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif reason == "max_iter" and not incremental:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                f"and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if hooks is not None:
+            hooks.fit_end()
         return self
 
-    # What a diverged warm_start fit or partial_fit puts back.
-    _TRAINING_STATE = (
-        "n_iter_",
-        "t_",
-        "loss_curve_",
-        "best_loss_",
-        "validation_scores_",
-        "validation_loss_curve_",
-        "best_validation_score_",
-        "_no_improvement_count",
-        "_optimizer",
-        "_random_state",
-    )
+    def _make_trainer(self, network, batch_size):
+        """The :class:`~skcnn._training.Trainer` of this estimator's training arguments."""
+        augment = None
+        if self.augment_shift or self.augment_flip:
+            augment = partial(shift_and_flip, shift=self.augment_shift, flip=self.augment_flip)
+        schedule = LearningRateSchedule(
+            self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter
+        )
+        return Trainer(
+            network,
+            self._make_loss,
+            self._optimizer,
+            batch_size=batch_size,
+            alpha=self.alpha,
+            shuffle=self.shuffle,
+            augment=augment,
+            schedule=schedule,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            score=self._score_from_scores,
+            random_state=self._random_state,
+            verbose=self.verbose,
+        )
 
-    def _training_state(self, network):
-        """A copy of the weights and of everything training changes (random streams too)."""
-        state = {
-            name: copy.deepcopy(self.__dict__[name])
-            for name in self._TRAINING_STATE
-            if name in self.__dict__
-        }
-        state["arrays"] = [array.copy() for array in network.params + network.buffers]
-        state["streams"] = network.get_rng_states()
-        return state
+    # The fitted attributes of a History (a Python float for losses: loss_curve_ and
+    # best_loss_ hold no NumPy scalars).
+    _HISTORY = {
+        "n_iter": "n_iter_",
+        "t": "t_",
+        "loss_curve": "loss_curve_",
+        "best_loss": "best_loss_",
+        "validation_scores": "validation_scores_",
+        "validation_loss_curve": "validation_loss_curve_",
+        "best_validation_score": "best_validation_score_",
+        "no_improvement_count": "_no_improvement_count",
+    }
 
-    def _restore_training_state(self, network, state):
-        for array, saved in zip(network.params + network.buffers, state.pop("arrays")):
-            array[...] = saved  # in place: coefs_ and the network share these arrays
-        network.set_rng_states(state.pop("streams"))
-        for name in self._TRAINING_STATE:
-            if name in state:
-                setattr(self, name, state[name])
-            else:
-                self.__dict__.pop(name, None)
+    def _history(self):
+        """The :class:`~skcnn._training.History` of the fitted attributes: training goes on."""
+        return History(
+            **{field: copy.deepcopy(getattr(self, name)) for field, name in self._HISTORY.items()}
+        )
+
+    def _publish(self, history):
+        """Set the fitted attributes from ``history``."""
+        for field, name in self._HISTORY.items():
+            value = getattr(history, field)
+            setattr(self, name, float(value) if field == "best_loss" else copy.copy(value))
 
     def _set_weights(self, network):
-        weighted = [layer for layer in network.layers if layer.params]
-        self.coefs_ = [layer.weights for layer in weighted]
-        self.intercepts_ = [layer.bias for layer in weighted]
-        self.running_stats_ = [tuple(layer.buffers) for layer in network.layers if layer.buffers]
+        """Keep the network's arrays as ``parameters_`` and ``buffers_`` (the same arrays)."""
+        self.parameters_ = network.named_params()
+        self.buffers_ = network.named_buffers()
         self._network = network
+
+    # coefs_, intercepts_ and running_stats_ as MLPClassifier and earlier versions
+    # give them, from the arrays of every layer.
+
+    @property
+    def coefs_(self):
+        """The ``weights`` of every layer that has them, in order (the layers' own arrays)."""
+        check_is_fitted(self)
+        return [a for key, a in self.parameters_.items() if key.rsplit(".", 1)[1] == "weights"]
+
+    @property
+    def intercepts_(self):
+        """The ``bias`` of every layer that has one, matching :attr:`coefs_`."""
+        check_is_fitted(self)
+        return [a for key, a in self.parameters_.items() if key.rsplit(".", 1)[1] == "bias"]
+
+    @property
+    def running_stats_(self):
+        """``(mean, variance)`` of every batch normalization, in order."""
+        check_is_fitted(self)
+        layers = dict.fromkeys(key.rsplit(".", 1)[0] for key in self.buffers_)
+        return [
+            (self.buffers_[f"{layer}.running_mean"], self.buffers_[f"{layer}.running_var"])
+            for layer in layers
+            if f"{layer}.running_mean" in self.buffers_
+        ]
 
     def _sample_weight(self, X, y, sample_weight, dtype):
         """Per-sample weights of the loss, or ``None`` for equal weights."""
@@ -467,204 +544,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             train, val = (*train, None), (*val, None)
         return train, val
 
-    def _fit_loop(self, network, X, y, sample_weight, incremental, callbacks=None):
-        """Epochs until ``max_iter``, convergence, Ctrl-C or a callback says stop.
-
-        One epoch for ``partial_fit``. ``callbacks`` is scikit-learn's callback
-        context, or ``None``: every epoch is a task of it.
-        """
-        early_stopping = self.early_stopping and not incremental
-        if early_stopping:
-            (X, y, sample_weight), validation = self._split_validation(X, y, sample_weight)
-            if self.validation_scores_ is None:
-                self.validation_scores_, self.validation_loss_curve_ = [], []
-                self.best_validation_score_ = -np.inf
-            trained = network.params + network.buffers  # weights and running averages
-            best = [array.copy() for array in trained]
-        batch_size = self._batch_size(len(X))
-        n_epochs = 1 if incremental else self.max_iter
-
-        trainer = DataParallel(network, available_threads(), batch_size)
-        with _InterruptFlag() as interrupt, trainer:
-            labels = self.classes_[y] if is_classifier(self) else y
-            for _ in range(n_epochs):
-                start = time.perf_counter()
-                if callbacks is not None:
-                    epoch_task = callbacks.subcontext(task_name="epoch")
-                    epoch_task.call_on_fit_task_begin(estimator=self, X=X, y=labels)
-                loss, n_seen = self._run_epoch(trainer, X, y, sample_weight, batch_size, interrupt)
-                if n_seen == 0:  # interrupted before the first batch of the epoch
-                    break
-                if not all(np.isfinite(param).all() for param in network.params):
-                    # The last update overflowed: no later loss would show it.
-                    raise _DivergedError(self._diverged_message())
-                self.n_iter_ += 1
-                self.t_ += n_seen
-                self.loss_curve_.append(loss)
-                message = f"Epoch {self.n_iter_}: loss {loss:.5f}"
-                if early_stopping:
-                    score, val_loss = self._validation_scores(trainer, *validation)
-                    self.validation_scores_.append(score)
-                    self.validation_loss_curve_.append(val_loss)
-                    message += f", validation score {score:.5f}, validation loss {val_loss:.5f}"
-                    if score > self.best_validation_score_:
-                        best = [array.copy() for array in trained]
-                improved = self._record_progress(early_stopping)
-                if self.verbose:
-                    print(f"{message}, {time.perf_counter() - start:.2f} s")
-                self._schedule_learning_rate()
-                if callbacks is not None and epoch_task.call_on_fit_task_end(
-                    estimator=self, X=X, y=labels, reconstruction_attributes={}
-                ):
-                    break  # a callback asked to stop
-                if interrupt.raised:
-                    warnings.warn(
-                        f"Training interrupted (Ctrl-C) in epoch {self.n_iter_}: the "
-                        f"model keeps the weights of the last completed batch.",
-                        UserWarning,
-                        stacklevel=4,
-                    )
-                    break
-                if not improved and self._should_stop():
-                    break
-            else:
-                if not incremental:
-                    warnings.warn(
-                        f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
-                        f"and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=4,
-                    )
-        if early_stopping:  # the weights (and batch statistics) of the best validation score
-            for array, kept in zip(trained, best):
-                array[...] = kept
-
-    def _schedule_learning_rate(self):
-        """The step size of the next epoch, for the schedules that set it per epoch."""
-        if self.learning_rate == "invscaling":
-            # lr = learning_rate_init / t^power_t, t = samples seen
-            self._optimizer.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-        elif self.learning_rate == "cosine":
-            # lr = learning_rate_init (1 + cos(pi k / max_iter)) / 2 after k epochs of the
-            # cycle: from learning_rate_init down towards 0, again every max_iter epochs
-            progress = (self.n_iter_ % self.max_iter) / self.max_iter
-            self._optimizer.learning_rate = (
-                self.learning_rate_init * (1 + np.cos(np.pi * progress)) / 2
-            )
-
-    def _record_progress(self, early_stopping):
-        """Count epochs without improvement by ``tol``, as MLPClassifier does."""
-        if early_stopping:
-            score = self.validation_scores_[-1]
-            improved = score >= self.best_validation_score_ + self.tol
-            self.best_validation_score_ = max(self.best_validation_score_, score)
-        else:
-            loss = self.loss_curve_[-1]
-            improved = loss <= self.best_loss_ - self.tol
-            self.best_loss_ = min(self.best_loss_, loss)
-        self._no_improvement_count = 0 if improved else self._no_improvement_count + 1
-        return improved
-
-    def _should_stop(self):
-        if self._no_improvement_count <= self.n_iter_no_change:
-            return False
-        what = "Validation score" if self.early_stopping else "Training loss"
-        if self.learning_rate == "adaptive" and self._optimizer.learning_rate > 1e-6:
-            self._optimizer.learning_rate /= 5
-            self._no_improvement_count = 0
-            if self.verbose:
-                print(
-                    f"{what} did not improve more than tol={self.tol} for "
-                    f"{self.n_iter_no_change + 1} consecutive epochs. Setting learning rate "
-                    f"to {self._optimizer.learning_rate:g}."
-                )
-            return False
-        if self.verbose:
-            print(
-                f"{what} did not improve more than tol={self.tol} for "
-                f"{self.n_iter_no_change + 1} consecutive epochs. Stopping."
-            )
-        return True
-
-    def _run_epoch(self, trainer, X, y, sample_weight, batch_size, interrupt):
-        """One pass over the data in minibatches; return the mean loss and samples seen."""
-        n_samples = len(X)
-        order = self._random_state.permutation(n_samples) if self.shuffle else None
-        total_loss, total_weight, n_seen = 0.0, 0.0, 0
-        for batch in gen_batches(n_samples, batch_size):
-            index = batch if order is None else order[batch]
-            X_batch, y_batch = self._augment(X[index]), y[index]
-            weight = None if sample_weight is None else sample_weight[index]
-            batch_weight = len(y_batch) if weight is None else float(weight.sum())
-            if batch_weight > 0:  # a batch of zero weights teaches nothing
-                loss = self._train_step(trainer, X_batch, y_batch, weight)
-                total_loss += loss * batch_weight
-                total_weight += batch_weight
-            n_seen += len(y_batch)
-            if interrupt.raised:
-                break
-        # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
-        return float(total_loss / max(total_weight, np.finfo(float).tiny)), n_seen
-
-    def _augment(self, X):
-        """Train-time augmentation of a batch: random shifts and left-right flips.
-
-        Each sample moves by its own random offset of up to ``augment_shift``
-        pixels along each axis (only along the length for signals), the
-        uncovered border repeating the edge pixels; with ``augment_flip``,
-        half the samples (at random) are mirrored left-right. Returns a new
-        array; ``X`` itself is never changed.
-        """
-        shift, rng = self.augment_shift, self._random_state
-        if not shift and not self.augment_flip:
-            return X
-        n, height, width, _ = X.shape
-        if self.augment_flip:
-            mirrored = rng.random_sample(n) < 0.5
-            X = np.where(mirrored[:, None, None, None], X[:, :, ::-1], X)
-        if shift:
-            shift_y = shift if height > 1 else 0
-            dy = rng.randint(-shift_y, shift_y + 1, n)
-            dx = rng.randint(-shift, shift + 1, n)
-            padded = np.pad(X, [(0, 0), (shift_y, shift_y), (shift, shift), (0, 0)], "edge")
-            X = np.empty_like(X)
-            # out[i, r, c] = in[i, r - dy_i, c - dx_i]: one slice per distinct offset
-            for oy, ox in set(zip(dy.tolist(), dx.tolist())):
-                same = (dy == oy) & (dx == ox)
-                top, left = shift_y - oy, shift - ox
-                X[same] = padded[same, top : top + height, left : left + width]
-        return X
-
-    def _train_step(self, trainer, X, y, sample_weight):
-        """Forward, backward and one optimizer update on a batch; return its loss.
-
-        ``trainer`` is the :class:`~skcnn._network.DataParallel` of the network.
-        """
-        # Overflow is no warning here: a non-finite loss or weight is an error below.
-        with np.errstate(over="ignore", invalid="ignore"):
-            return self._checked_step(trainer, X, y, sample_weight)
-
-    def _checked_step(self, trainer, X, y, sample_weight):
-        loss_layer = self._make_loss()
-        scores = trainer.forward(X)
-        loss = float(loss_layer.forward(scores, y, sample_weight))
-        trainer.backward(loss_layer.backward())
-        params, grads = trainer.network.params, trainer.network.grads
-        if self.alpha:
-            # L += alpha/2 * sum ||W||^2 / m ;  dL/dW += alpha W / m   (m: batch weight)
-            scale = self.alpha / (len(X) if sample_weight is None else sample_weight.sum())
-            for param, grad in zip(params, grads):
-                if param.ndim > 1:  # weights, not biases
-                    loss += 0.5 * scale * float(np.vdot(param, param))
-                    grad += scale * param
-        if not np.isfinite(loss):
-            raise _DivergedError(self._diverged_message())
-        self._optimizer.update(params, grads)
-        self._n_updates += 1
-        return loss
-
-    def _diverged_message(self):
-        if self._n_updates == 0 and self.n_iter_ == 0:
+    def _diverged_message(self, diverged, fresh):
+        """What to say of a :class:`~skcnn._training.Diverged` training."""
+        if fresh and diverged.before_any_update and diverged.epoch == 1:
             # Not the optimizer's doing: the first loss, of the initial weights.
             targets = " and the targets y" if not is_classifier(self) else ""
             return (
@@ -675,17 +557,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 + ") or use dtype='float64'."
             )
         return (
-            f"Training diverged in epoch {self.n_iter_ + 1}: the loss or the weights are no "
+            f"Training diverged in epoch {diverged.epoch}: the loss or the weights are no "
             f"longer finite. Use a smaller learning_rate_init (now {self.learning_rate_init}) "
             f"or scale the inputs, for example with StandardScaler."
         )
-
-    def _validation_scores(self, trainer, X, y, sample_weight):
-        """Score (as ``score``) and mean loss of the held-out samples."""
-        # BLAS may be down to one thread for training: the trainer knows how many may run.
-        scores = trainer.network.predict(X, n_threads=trainer.n_threads)
-        loss = float(self._make_loss().forward(scores, y, sample_weight))
-        return self._score_from_scores(scores, y, sample_weight), loss
 
     # --- prediction ----------------------------------------------------------
 
@@ -699,7 +574,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         """
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
-        if X.dtype != self.coefs_[0].dtype:
+        if X.dtype != next(iter(self.parameters_.values())).dtype:
             X = X.astype(np.float64, copy=False)
             network = self._load_network(np.float64)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs: said below
@@ -786,33 +661,27 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         return np.asarray(names, dtype=object)
 
 
-# Plain-value states that __getstate__ saves in place of the live objects; a
-# loaded model holds them until training needs them.
-_SAVED_TRAINING_STATE = ("_dropout_rng_states", "_optimizer_state", "_random_state_state")
+class _CallbackHooks:
+    """Every epoch a task of scikit-learn's callbacks (``set_callbacks``, scikit-learn >= 1.9)."""
 
+    def __init__(self, estimator, history, X, y, n_epochs):
+        self.estimator, self.history, self.X, self.y = estimator, history, X, y
+        self.context = estimator._init_callback_context(max_subtasks=n_epochs)
+        self.context.call_on_fit_task_begin(estimator=estimator, X=X, y=y)
 
-class _InterruptFlag:
-    """While training, Ctrl-C sets ``raised`` instead of stopping mid-batch.
+    def epoch_begin(self):
+        self.task = self.context.subcontext(task_name="epoch")
+        self.task.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y)
 
-    Only the main thread can own the SIGINT handler; elsewhere (a thread of a
-    parallel search) Ctrl-C behaves as usual.
-    """
+    def epoch_end(self):
+        """Whether a callback asks training to stop; the estimator shows the epoch first."""
+        self.estimator._publish(self.history)
+        return self.task.call_on_fit_task_end(
+            estimator=self.estimator, X=self.X, y=self.y, reconstruction_attributes={}
+        )
 
-    raised = False
-
-    def __enter__(self):
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        self.raised = True
-
-    def __exit__(self, *exc_info):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-        return False
+    def fit_end(self):
+        self.context.call_on_fit_task_end(estimator=self.estimator, reconstruction_attributes={})
 
 
 class _DivergedError(ValueError):

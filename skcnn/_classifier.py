@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from ._base import BaseCNN
 from ._docs import compose
-from ._layers import SoftmaxCrossEntropy, log_softmax
+from ._engine.losses import SoftmaxCrossEntropy, log_softmax
 
 
 class CNNClassifier(ClassifierMixin, BaseCNN):
@@ -32,6 +32,8 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         hidden_layer_sizes=(128,),
         dropout=0.0,
         batch_norm=False,
+        residual_blocks=0,
+        global_pool=None,
         layers=None,
         feature_layer=None,
         solver="adam",
@@ -71,6 +73,8 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             hidden_layer_sizes=hidden_layer_sizes,
             dropout=dropout,
             batch_norm=batch_norm,
+            residual_blocks=residual_blocks,
+            global_pool=global_pool,
             layers=layers,
             feature_layer=feature_layer,
             solver=solver,

@@ -1,5 +1,7 @@
 """Documentation shared by the estimators, composed into their docstrings."""
 
+import textwrap
+
 PARAMETERS = """\
     input_shape : None, int or tuple of int, default=None
         Shape of one sample when ``X`` is 2-D (flattened): ``(length,)`` for a
@@ -45,15 +47,33 @@ PARAMETERS = """\
         learned values (running averages of the batch statistics serve
         prediction). Often trains faster and at larger learning rates.
 
+    residual_blocks : int, default=0
+        ``0`` gives plain convolution blocks. ``n >= 1`` makes every entry of
+        ``filters`` a stage of ``n`` residual blocks, each ``conv -> [batch
+        norm] -> relu -> conv -> [batch norm]`` added to its input, then
+        ``relu``, before the stage's max pooling: a ResNet. Where a block
+        changes the channels, a learned 1x1 convolution (with batch
+        normalization where the block has it) carries the input over.
+
+    global_pool : {None, "avg", "max"}, default=None
+        Pool the last block's feature maps to one number per channel (their
+        mean, or their maximum) before the dense layers, as ResNets and the
+        fully convolutional networks for series do; ``None`` flattens them.
+
     layers : None or tuple of layer specs, default=None
         The hidden layers in any order, instead of the block arguments
         above, which must then stay at their defaults. Each spec is a tuple
-        or a string: ``("conv", filters, kernel[, stride[, padding]])`` or
-        ``"conv:32:3"``, ``("maxpool", size[, stride[, padding]])`` or
-        ``"maxpool:2"``, ``"avgpool:2"``, ``"globalavgpool"``, ``"relu"``,
-        ``"dropout:0.5"``, ``"batchnorm"``, ``("dense", units)`` or ``"dense:64"``.
-        Sizes are ints or pairs (``"3x5"`` in strings). The output layer is
-        always added.
+        or a string: ``("conv", filters, kernel[, stride[, padding[,
+        dilation]]])`` or ``"conv:32:3"``, ``("maxpool", size[, stride[,
+        padding]])`` or ``"maxpool:2"``, ``("dense", units)`` or
+        ``"dense:64"``, ``"relu"``, ``"dropout:0.5"``; blocks of specs:
+        ``("residual", (spec, ...))`` adds a body's output to its input,
+        ``("parallel", (spec, ...), (spec, ...))`` puts branches side by
+        side. Sizes are ints or pairs (``"3x5"`` in strings); arguments may
+        be named (``"conv:8:3:dilation=2"``). The output layer is always
+        added. The kinds of skcnn's own (those of
+        :func:`skcnn.layers.register` join them):
+{kinds}.
 
     feature_layer : None, str or int, default=None
         The layer whose output :meth:`transform` gives: ``None`` for the
@@ -179,14 +199,27 @@ ATTRIBUTES = """\
     layers_ : list of tuple
         The fitted architecture, every layer as a plain tuple, output included.
 
+    parameters_ : dict of str to ndarray
+        Every learned array by ``"<layer>.<name>"``, layer names as
+        ``print(network_)`` shows them: ``"conv1.weights"``, ``"conv1.bias"``,
+        ``"residual1.conv2.weights"``, ``"residual1.shortcut.conv1.weights"``.
+        The arrays are those the network trains.
+
+    buffers_ : dict of str to ndarray
+        What training updates without gradients, named the same way: the
+        running averages of batch normalization (``"batchnorm1.running_mean"``,
+        ``"batchnorm1.running_var"``).
+
     coefs_ : list of ndarray
-        Weights of every convolution, dense and batch normalization layer,
-        in order: shape ``(kernel_height, kernel_width, in_channels,
+        The ``weights`` of ``parameters_``, in order (as ``MLPClassifier``
+        gives them): those of every convolution, dense and batch
+        normalization layer, in order: shape ``(kernel_height, kernel_width, in_channels,
         filters)`` for convolutions, ``(n_inputs, units)`` for dense layers,
         ``(channels,)`` (the scale) for batch normalization.
 
     intercepts_ : list of ndarray
-        Biases matching ``coefs_`` (the shift, for batch normalization).
+        The ``bias`` of ``parameters_``, matching ``coefs_`` (the shift, for
+        batch normalization).
 
     running_stats_ : list of tuple of ndarray
         ``(mean, variance)`` running averages of every batch normalization
@@ -221,12 +254,20 @@ ATTRIBUTES = """\
 """
 
 
+def _kinds():
+    """Every layer kind of skcnn's own, as the docs list them, wrapped to the docstring."""
+    from ._engine.specs import is_builtin, registered_kinds
+
+    words = ", ".join(f"``{kind}``" for kind in registered_kinds() if is_builtin(kind))
+    return textwrap.fill(words, width=76, initial_indent=" " * 8, subsequent_indent=" " * 8)
+
+
 def compose(intro, extra_parameters, extra_attributes, rest):
     """An estimator's docstring: its own parts around the shared ones."""
     return (
         intro
         + "    Parameters\n    ----------\n"
-        + PARAMETERS
+        + PARAMETERS.replace("{kinds}", _kinds())
         + extra_parameters
         + "    Attributes\n    ----------\n"
         + extra_attributes

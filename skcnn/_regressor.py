@@ -6,7 +6,7 @@ from sklearn.metrics import r2_score
 
 from ._base import BaseCNN
 from ._docs import compose
-from ._layers import SquaredError
+from ._engine.losses import SquaredError
 
 
 class CNNRegressor(RegressorMixin, BaseCNN):
@@ -25,6 +25,8 @@ class CNNRegressor(RegressorMixin, BaseCNN):
         hidden_layer_sizes=(128,),
         dropout=0.0,
         batch_norm=False,
+        residual_blocks=0,
+        global_pool=None,
         layers=None,
         feature_layer=None,
         solver="adam",
@@ -63,6 +65,8 @@ class CNNRegressor(RegressorMixin, BaseCNN):
             hidden_layer_sizes=hidden_layer_sizes,
             dropout=dropout,
             batch_norm=batch_norm,
+            residual_blocks=residual_blocks,
+            global_pool=global_pool,
             layers=layers,
             feature_layer=feature_layer,
             solver=solver,

@@ -18,7 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNN
-from ._network import layer_names as _names
+from ._engine.network import layer_names as _names
 
 __all__ = ["FeatureMapDisplay", "FilterDisplay", "LossCurveDisplay", "layer_names"]
 

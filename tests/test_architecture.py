@@ -7,7 +7,7 @@ from skcnn._architecture import (
     architecture_specs,
     make_network,
     parse_layer_spec,
-    resolve_specs,
+    with_output,
 )
 
 
@@ -42,7 +42,17 @@ def test_parse_layer_spec(spec, expected):
         ("conv:0:3", r"layers\[2\]: filters must be an int >= 1"),
         ("conv:8", r"conv layer is written"),
         ("maxpool:2:2:full", r"padding must be 'valid' or 'same'"),
-        ("softmax", r"unknown layer kind .softmax."),
+        ("softmax", r"unknown layer kind .softmax.\. The kinds are conv, maxpool"),
+        ("maxpool2", r"unknown layer kind .maxpool2.\. Did you mean 'maxpool:2'"),
+        ("tahn", r"unknown layer kind .tahn.\. Did you mean 'tanh'"),
+        ("conv:8:3:dilaton=2", r"a conv layer has no argument 'dilaton'; its arguments are "),
+        ("conv:8:stride=2:3", r"a positional argument \('3'\) follows named ones"),
+        (("conv", 8, 3, {"kernel_size": 2}), r"kernel_size is given twice"),
+        ("leaky_relu:-1", r"slope must be a number >= 0; got -1"),
+        (("residual", ("conv", 8, 3)), r"body must be a tuple of layer specs .* reads as one spec"),
+        (("residual", ("conv:8:3", "tanh"), "sum"), r"shortcut must be one of 'auto', 'identity'"),
+        (("residual", ("conv:0:3",)), r"layers\[2\]\[1\]\[0\]: filters must be an int >= 1"),
+        (("parallel",), r"a parallel layer is written \('parallel', branches, \.\.\.\)"),
         (("dense", 2.5), r"units must be an int >= 1"),
         (("relu", 3), r"relu layer is written"),
         (42, r"layers\[2\] must be a layer spec"),
@@ -102,24 +112,39 @@ def test_architecture_errors(changes, match):
         architecture_specs(params(**changes))
 
 
-def test_resolve_expands_sizes_for_images_and_signals():
+def resolved(specs, input_shape, n_outputs=3):
+    specs, _ = with_output(specs, [None] * len(specs), n_outputs)
+    return list(make_network(specs, input_shape).spec())
+
+
+def test_networks_resolve_sizes_for_images_and_signals():
     specs = [("conv", 4, 3, 1, "same"), ("maxpool", 2, 2, "same"), ("dense", 5)]
-    image, _ = resolve_specs(specs, [None] * 3, (8, 8, 1), 3)
-    assert image == [
+    assert resolved(specs, (8, 8, 1)) == [
         ("conv", 4, (3, 3), (1, 1), "same"),
         ("maxpool", (2, 2), (2, 2), "same"),
         ("flatten",),
         ("dense", 5),
         ("dense", 3),
     ]
-    signal, _ = resolve_specs(specs, [None] * 3, (1, 100, 2), 3)
+    signal = resolved(specs, (1, 100, 2))
     assert signal[0] == ("conv", 4, (1, 3), (1, 1), "same")
     assert signal[1] == ("maxpool", (1, 2), (1, 2), "same")
 
 
+def test_resolved_specs_make_the_same_network_again():
+    specs = [
+        parse_layer_spec(s, "layers", "same")
+        for s in ["conv:4:3:dilation=2", "bn", "relu", ("residual", ("conv:6:3", "elu")), "gap"]
+    ]
+    first = resolved(specs, (1, 20, 2))
+    assert first[0] == ("conv", 4, (1, 3), (1, 1), "same", (1, 2))
+    assert first[3] == ("residual", (("conv", 6, (1, 3), (1, 1), "same"), ("elu",)), "projection")
+    assert list(make_network(first, (1, 20, 2)).spec()) == first
+
+
 def test_misfit_names_layer_and_argument():
     specs, sources = architecture_specs(params(filters=(4, 4, 4), padding="valid"))
-    resolved, sources = resolve_specs(specs, sources, (8, 8, 1), 3)
+    specs, sources = with_output(specs, sources, 3)
     # 8 -conv-> 6 -pool-> 3 -conv-> 1: the second pooling window cannot fit.
     with pytest.raises(
         ValueError,
@@ -127,4 +152,4 @@ def test_misfit_names_layer_and_argument():
         r"pool_stride of block 1\), gets an input of shape "
         r"1x1x4 and its 2x2 pooling window is larger",
     ):
-        make_network(resolved, (8, 8, 1), sources=sources)
+        make_network(specs, (8, 8, 1), sources=sources)

@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skcnn import CNNClassifier
+from skcnn._training import Trainer
 
 FAST = dict(filters=(4,), hidden_layer_sizes=(8,), max_iter=3, random_state=0)
 
@@ -288,7 +289,7 @@ def test_batch_size_larger_than_data_warns(digits_small):
 def test_bad_hyperparameters_fail_before_training(digits_small, monkeypatch, params, error, match):
     X, y = digits_small
     clf = CNNClassifier(**params)
-    monkeypatch.setattr(type(clf), "_fit_loop", lambda *a: pytest.fail("training started"))
+    monkeypatch.setattr(Trainer, "fit", lambda *a, **k: pytest.fail("training started"))
     with pytest.raises(error, match=match):
         clf.fit(X, y)
 
@@ -324,3 +325,27 @@ def test_pickling_leaves_the_estimator_as_it_was(digits_small):
     assert set(vars(clf)) == before
     clf.partial_fit(X, y)  # its optimizer and random stream are still there
     assert clf.n_iter_ == 2
+
+
+def test_summary_draws_a_network_before_training(digits_small):
+    resnet = CNNClassifier(
+        filters=(4, 8), residual_blocks=1, batch_norm=True, global_pool="avg", hidden_layer_sizes=()
+    )
+    text = resnet.summary((8, 8), n_outputs=10)
+    assert "residual2" in text and "    conv2 " in text and "      conv1 " in text  # nested
+    assert "Residual(shortcut='projection')" in text and "GlobalAvgPool2D()" in text
+    lines = {line.split()[0]: line for line in text.splitlines()[2:-3]}
+    assert lines["input"].split()[-1] == "8x8x1"
+    # conv1 of residual1: 8x8 positions x 9 taps x 1 channel x 4 filters
+    assert "2,304" in [line for line in text.splitlines() if "conv1 " in line][0]
+    total = text.splitlines()[-3].split()
+    assert total[0] == "total" and int(total[1].replace(",", "")) > 0
+    X, y = digits_small
+    fitted = CNNClassifier(input_shape=(8, 8), filters=(4,), max_iter=1).fit(X, y)
+    assert fitted.summary() == str(fitted.network_)
+    with pytest.raises(ValueError, match="summary needs input_shape"):
+        CNNClassifier().summary(n_outputs=3)
+    with pytest.raises(ValueError, match="summary needs n_outputs"):
+        CNNClassifier().summary((8, 8))
+    with pytest.raises(ValueError, match="n_outputs must be an int >= 1; got 0"):
+        CNNClassifier().summary((8, 8), 0)

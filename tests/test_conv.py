@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from skcnn._conv import (
+from skcnn._engine.conv import Conv2D
+from skcnn._engine.fusion import ConvMaxPool2D
+from skcnn._engine.kernels import (
     CONV_ALGORITHMS,
-    FRESH,
-    Workspace,
     algorithm_costs,
     output_length,
     padding_amounts,
@@ -15,29 +15,36 @@ from skcnn._conv import (
     resolve_algorithm,
     window_view,
 )
-from skcnn._layers import BatchNorm, Conv2D, ConvMaxPool2D, MaxPool2D
+from skcnn._engine.normalization import BatchNorm
+from skcnn._engine.pooling import MaxPool2D
+from skcnn._engine.workspace import FRESH, Workspace
 
 ALGORITHMS = sorted(CONV_ALGORITHMS)
 
 
 def random_case(seed):
-    """A random shape, kernel, stride, padding and channel count."""
+    """A random shape, kernel, stride, dilation, padding and channel count.
+
+    Every other seed dilates the kernel.
+    """
     rng = np.random.RandomState(seed)
     kh, kw = rng.randint(1, 5, size=2)
-    height, width = kh + rng.randint(0, 6), kw + rng.randint(0, 6)
+    dilation = tuple(int(d) for d in rng.randint(1, 4, size=2)) if seed % 2 else (1, 1)
+    height = (kh - 1) * dilation[0] + 1 + rng.randint(0, 6)
+    width = (kw - 1) * dilation[1] + 1 + rng.randint(0, 6)
     channels, filters = rng.randint(1, 4), rng.randint(1, 4)
     stride = tuple(int(s) for s in rng.randint(1, 4, size=2))
     padding = ["valid", "same"][rng.randint(2)]
     X = rng.standard_normal((rng.randint(1, 4), height, width, channels))
-    return X, (int(kh), int(kw)), stride, padding, int(filters)
+    return X, (int(kh), int(kw)), stride, padding, int(filters), dilation
 
 
-@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("seed", range(30))
 def test_algorithms_agree(seed):
-    X, kernel, stride, padding, filters = random_case(seed)
+    X, kernel, stride, padding, filters, dilation = random_case(seed)
     results = []
     for algorithm in ALGORITHMS:
-        layer = Conv2D(filters, kernel, stride, padding, algorithm=algorithm)
+        layer = Conv2D(filters, kernel, stride, padding, dilation, algorithm=algorithm)
         layer.build(X.shape[1:])
         layer.initialize(np.random.RandomState(0), np.float64, "he")
         layer.bias = np.random.RandomState(2).standard_normal(filters)
@@ -51,22 +58,23 @@ def test_algorithms_agree(seed):
             np.testing.assert_allclose(got, expected, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("dilation", [(1, 1), (2, 3)])
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
-def test_matches_naive_loops(algorithm):
+def test_matches_naive_loops(algorithm, dilation):
     """The definition, written as plain loops, on one strided 'valid' case."""
     rng = np.random.RandomState(0)
-    x = rng.standard_normal((2, 7, 6, 3))
+    x = rng.standard_normal((2, 9, 8, 3))
     weights = rng.standard_normal((3, 2, 3, 4))
     bias = rng.standard_normal(4)
-    stride = (2, 1)
+    stride, (dh, dw) = (2, 1), dilation
     forward, _ = CONV_ALGORITHMS[algorithm]
-    out, _ = forward(x, weights, bias, stride, keep=False)
-    out_h, out_w = output_length(7, 3, 2), output_length(6, 2, 1)
+    out, _ = forward(x, weights, bias, stride, False, dilation)
+    out_h, out_w = output_length(9, 3, 2, dh), output_length(8, 2, 1, dw)
     expected = np.empty((2, out_h, out_w, 4))
     for s in range(2):
         for p in range(out_h):
             for q in range(out_w):
-                patch = x[s, 2 * p : 2 * p + 3, q : q + 2, :]
+                patch = x[s, 2 * p : 2 * p + 2 * dh + 1 : dh, q : q + dw + 1 : dw, :]
                 for f in range(4):
                     expected[s, p, q, f] = np.sum(patch * weights[..., f]) + bias[f]
     np.testing.assert_allclose(out, expected, rtol=0, atol=1e-12)
@@ -117,10 +125,10 @@ def test_auto_models_the_cost(x_shape, w_shape, expected):
 
 
 def test_float32_agrees_with_float64():
-    X, kernel, stride, padding, filters = random_case(3)
+    X, kernel, stride, padding, filters, dilation = random_case(3)
     outs = []
     for dtype in (np.float64, np.float32):
-        layer = Conv2D(filters, kernel, stride, padding)
+        layer = Conv2D(filters, kernel, stride, padding, dilation)
         layer.build(X.shape[1:])
         layer.initialize(np.random.RandomState(0), dtype, "he")
         out = layer.forward(X.astype(dtype))
@@ -132,10 +140,12 @@ def test_float32_agrees_with_float64():
 # --- a convolution and the tiled max pooling after it, as one step ----------------
 
 
-def conv_and_pool(input_shape, kernel, stride, padding, pool, dtype=np.float64, seed=0):
+def conv_and_pool(
+    input_shape, kernel, stride, padding, pool, dtype=np.float64, seed=0, dilation=(1, 1)
+):
     """A built Conv2D with integer weights, and the MaxPool2D after it."""
     rng = np.random.RandomState(seed)
-    conv = Conv2D(3, kernel, stride, padding, algorithm="im2col")
+    conv = Conv2D(3, kernel, stride, padding, dilation, algorithm="im2col")
     conv.build(input_shape)
     conv.initialize(rng, dtype, "he")
     # Integer weights on integer inputs: exact sums, so ties (a flat background,
@@ -148,19 +158,22 @@ def conv_and_pool(input_shape, kernel, stride, padding, pool, dtype=np.float64, 
 
 
 FUSED_CASES = [
-    ((7, 9, 1), (3, 3), (1, 1), "valid", (2, 2)),  # odd output: a row and column unread
-    ((6, 8, 2), (3, 3), (1, 1), "same", (2, 2)),
-    ((11, 9, 3), (2, 3), (2, 1), "valid", (3, 2)),
-    ((5, 6, 2), (1, 2), (1, 1), "valid", (1, 2)),
+    ((7, 9, 1), (3, 3), (1, 1), "valid", (2, 2), (1, 1)),  # odd output: a row, a column unread
+    ((6, 8, 2), (3, 3), (1, 1), "same", (2, 2), (1, 1)),
+    ((11, 9, 3), (2, 3), (2, 1), "valid", (3, 2), (1, 1)),
+    ((5, 6, 2), (1, 2), (1, 1), "valid", (1, 2), (1, 1)),
+    ((1, 17, 2), (1, 3), (1, 1), "same", (1, 2), (1, 3)),  # a dilated 1-D conv
 ]
 
 
-@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool", FUSED_CASES)
+@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool, dilation", FUSED_CASES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_conv_fused_with_pooling_agrees_with_the_two_layers(
-    input_shape, kernel, stride, padding, pool, dtype
+    input_shape, kernel, stride, padding, pool, dilation, dtype
 ):
-    conv, pooling = conv_and_pool(input_shape, kernel, stride, padding, pool, dtype)
+    conv, pooling = conv_and_pool(
+        input_shape, kernel, stride, padding, pool, dtype, dilation=dilation
+    )
     assert ConvMaxPool2D.fits(conv, pooling)
     rng = np.random.RandomState(1)
     X = rng.randint(0, 3, size=(4, *input_shape)).astype(dtype)
@@ -282,12 +295,16 @@ def test_workspace_hands_out_the_same_memory_by_name():
     assert FRESH.empty("cols", (2, 3), bool).shape == (2, 3)
 
 
-@pytest.mark.parametrize("input_shape, kernel, stride, padding, pool", FUSED_CASES[:3])
+@pytest.mark.parametrize(
+    "input_shape, kernel, stride, padding, pool, dilation", [*FUSED_CASES[:3], FUSED_CASES[-1]]
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_fused_kernels_give_the_same_with_a_workspace_batch_after_batch(
-    input_shape, kernel, stride, padding, pool, dtype
+    input_shape, kernel, stride, padding, pool, dilation, dtype
 ):
-    conv, pooling = conv_and_pool(input_shape, kernel, stride, padding, pool, dtype)
+    conv, pooling = conv_and_pool(
+        input_shape, kernel, stride, padding, pool, dtype, dilation=dilation
+    )
     rng = np.random.RandomState(2)
     workspace = Workspace()
     x_shape = (*conv._padded_shape,)
@@ -298,12 +315,12 @@ def test_fused_kernels_give_the_same_with_a_workspace_batch_after_batch(
         for space in (FRESH, workspace):
             args = (conv.weights, conv.bias, conv.stride, pool)
             out, saved = pooled_im2col_forward(
-                x_pad, *args, pooling.output_shape[:2], True, workspace=space
+                x_pad, *args, pooling.output_shape[:2], True, workspace=space, dilation=dilation
             )
             out = out.copy()  # the next forward reuses it
             grads = pooled_im2col_backward(
                 grad_out, saved, conv.weights, conv.stride, pool, x_pad.shape, True,
-                workspace=space,
+                workspace=space, dilation=dilation,
             )  # fmt: skip
             results.append((out, *(g.copy() for g in grads)))
         for got, expected in zip(results[1], results[0]):

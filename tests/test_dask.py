@@ -54,9 +54,9 @@ def blas_threads():
 class ThreadRecordingCNN(CNNClassifier):
     """Records the BLAS thread count while it trains (in whatever worker fits it)."""
 
-    def _run_epoch(self, *args, **kwargs):
+    def _make_trainer(self, *args, **kwargs):
         self.blas_threads_ = blas_threads()
-        return super()._run_epoch(*args, **kwargs)
+        return super()._make_trainer(*args, **kwargs)
 
 
 def blas_threads_during_fit(estimator, X, y):

@@ -4,22 +4,16 @@ import numpy as np
 import pytest
 from gradcheck import check_layer_gradients, numerical_gradient
 
-from skcnn._conv import CONV_ALGORITHMS
-from skcnn._layers import (
-    AvgPool2D,
-    BatchNorm,
-    Conv2D,
-    ConvMaxPool2D,
-    Dense,
-    Dropout,
-    Flatten,
-    GlobalAvgPool2D,
-    MaxPool2D,
-    ReLU,
-    SoftmaxCrossEntropy,
-    SquaredError,
-    log_softmax,
-)
+from skcnn._engine.activations import ReLU
+from skcnn._engine.conv import Conv2D
+from skcnn._engine.core import Dense, Flatten
+from skcnn._engine.fusion import ConvMaxPool2D
+from skcnn._engine.kernels import CONV_ALGORITHMS
+from skcnn._engine.losses import SoftmaxCrossEntropy, SquaredError, log_softmax
+from skcnn._engine.normalization import BatchNorm
+from skcnn._engine.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
+from skcnn._engine.regularization import Dropout
+from skcnn.layers import check_layer
 
 
 def built(layer, input_shape, seed=0):
@@ -340,3 +334,77 @@ def test_squared_error_gradient(weighted):
     grad = loss.backward()
     numeric = numerical_gradient(lambda: float(loss.forward(pred, y, weight)), pred)
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+
+
+# --- the kinds of the registry: activations, global max pooling, dilation --------
+
+
+def made(spec, input_shape):
+    """The layer of one spec string, as a network makes it for ``input_shape``."""
+    from skcnn._engine.specs import SpecContext, make_layers, parse_spec
+
+    context = SpecContext(signal=input_shape[0] == 1, flat=len(input_shape) == 1)
+    (layer,), _ = make_layers([parse_spec(spec, "spec")], context)
+    return layer
+
+
+@pytest.mark.parametrize("spec", ["relu", "tanh", "sigmoid", "leaky_relu:0.1", "elu:0.7"])
+@pytest.mark.parametrize("input_shape", [(4, 5, 2), (1, 9, 3), (6,)])
+def test_activation_gradients(spec, input_shape):
+    rng = np.random.RandomState(0)
+    # Away from 0, where ReLU and its leaky kin have their kink.
+    X = rng.uniform(0.1, 2, (3, *input_shape)) * rng.choice([-1, 1], (3, *input_shape))
+    check_layer(made(spec, input_shape), input_shape, X=X)
+    check_layer(made(spec, input_shape), input_shape, X=X, training=False)
+
+
+@pytest.mark.parametrize(
+    "spec, x, expected",
+    [
+        ("tanh", [-1.0, 0.0, 2.0], np.tanh([-1.0, 0.0, 2.0])),
+        ("sigmoid", [-800.0, 0.0, 800.0], [0.0, 0.5, 1.0]),  # no overflow warning
+        ("leaky_relu:0.2", [-2.0, 3.0], [-0.4, 3.0]),
+        ("elu", [-800.0, 0.0, 1.5], [-1.0, 0.0, 1.5]),
+    ],
+)
+def test_activation_values(spec, x, expected):
+    layer = made(spec, (len(x),))
+    layer.build((len(x),))
+    with np.errstate(all="raise"):
+        np.testing.assert_allclose(layer.forward(np.array([x])), [expected], atol=1e-7)
+
+
+@pytest.mark.parametrize("input_shape", [(3, 4, 2), (1, 7, 3)])
+def test_global_max_pooling_gradients(input_shape):
+    rng = np.random.RandomState(0)
+    X = rng.permutation(3 * int(np.prod(input_shape))).reshape(3, *input_shape) / 10.0
+    layer = made("globalmaxpool", input_shape)
+    errors = check_layer(layer, input_shape, X=X)
+    assert layer.output_shape == (input_shape[-1],) and errors["input"] < 1e-8
+
+
+def test_global_max_pooling_gives_ties_to_the_first():
+    layer = made("gmp", (2, 2, 1))
+    layer.build((2, 2, 1))
+    X = np.array([[[[1.0], [3.0]], [[3.0], [0.0]]]])
+    np.testing.assert_array_equal(layer.forward(X, training=True), [[3.0]])
+    np.testing.assert_array_equal(layer.backward(np.array([[2.0]]))[0, :, :, 0], [[0, 2], [0, 0]])
+
+
+@pytest.mark.parametrize("algorithm", sorted(CONV_ALGORITHMS))
+@pytest.mark.parametrize(
+    "input_shape, kernel, dilation, padding",
+    [((7, 8, 2), (3, 2), (2, 3), "same"), ((1, 15, 2), (1, 3), (1, 4), "valid")],
+)
+def test_dilated_conv_gradients(algorithm, input_shape, kernel, dilation, padding):
+    layer = Conv2D(3, kernel, (1, 1), padding, dilation, algorithm=algorithm)
+    check_layer(layer, input_shape)
+    assert layer.output_shape[1] == (
+        input_shape[1] if padding == "same" else input_shape[1] - (kernel[1] - 1) * dilation[1]
+    )
+
+
+def test_dilated_kernel_larger_than_the_input_says_so():
+    layer = Conv2D(2, (1, 3), (1, 1), "valid", (1, 4))
+    with pytest.raises(ValueError, match=r"its 1x3 kernel, dilated to 1x9, is larger than the 1x8"):
+        layer.build((1, 8, 1))

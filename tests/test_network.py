@@ -8,36 +8,61 @@ import pytest
 from gradcheck import numerical_gradient
 from threadpoolctl import threadpool_limits
 
-from skcnn import _network
-from skcnn._architecture import make_network, resolve_specs
-from skcnn._layers import Dropout, MaxPool2D, ReLU, SoftmaxCrossEntropy
-from skcnn._network import DataParallel, Network
+from skcnn._architecture import make_network, with_output
+from skcnn._engine import parallel, tuning
+from skcnn._engine.activations import ReLU
+from skcnn._engine.base import walk
+from skcnn._engine.losses import SoftmaxCrossEntropy
+from skcnn._engine.network import Network
+from skcnn._engine.parallel import DataParallel
+from skcnn._engine.pooling import MaxPool2D
+from skcnn._engine.regularization import Dropout
 
 
-def small_network(input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col", dtype=np.float64):
-    specs = [
-        ("conv", 3, 3, 1, "same"),
-        ("relu",),
-        ("maxpool", 2, 2, "valid"),
-        ("conv", 2, (2, 3), (1, 2), "valid"),
-        ("relu",),
-        ("dense", 4),
-        ("relu",),
-    ]
-    resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
-    network = make_network(resolved, input_shape, algorithm)
+def network_of(specs, input_shape, n_outputs, algorithm="auto"):
+    """The network of hidden ``specs`` and an output layer, built."""
+    specs, _ = with_output(specs, [None] * len(specs), n_outputs)
+    return make_network(specs, input_shape, algorithm)
+
+
+SMALL = [
+    ("conv", 3, 3, 1, "same"),
+    ("relu",),
+    ("maxpool", 2, 2, "valid"),
+    ("conv", 2, (2, 3), (1, 2), "valid"),
+    ("relu",),
+    ("dense", 4),
+    ("relu",),
+]
+# Blocks in blocks, a projection, parallel branches, dropout inside a block.
+RESIDUAL = [
+    ("conv", 3, 3, 1, "same"),
+    ("residual", (("conv", 3, 3, 1, "same"), ("elu",), ("conv", 3, 3, 1, "same")), "auto"),
+    ("relu",),
+    ("residual", (("conv", 4, 3, 2, "same"), ("relu",), ("dropout", 0.3)), "auto"),
+    ("parallel", (("conv", 2, 1, 1, "same"),), (("maxpool", 3, 1, "same"), ("tanh",))),
+    ("globalavgpool",),
+    ("residual", (("dense", 6), ("tanh",)), "auto"),
+]
+
+
+def small_network(
+    input_shape=(6, 6, 2), n_outputs=3, algorithm="im2col", dtype=np.float64, specs=SMALL
+):
+    network = network_of(specs, input_shape, n_outputs, algorithm)
     network.initialize(np.random.RandomState(0), dtype, "he")
-    for layer in network.layers:
-        if layer.params:
-            bias = np.random.RandomState(1).uniform(0.1, 0.5, layer.bias.shape)
-            layer.bias = bias.astype(dtype)
+    rng = np.random.RandomState(1)
+    for _, layer in walk(network):
+        if "bias" in layer.param_names:
+            layer.bias = rng.uniform(0.1, 0.5, layer.bias.shape).astype(dtype)
+    network.seed(np.random.RandomState(2))
     return network
 
 
 def set_predict_batch(monkeypatch, network, itemsize, n_samples):
     """Shrink the prediction budget so that a batch holds ``n_samples``."""
-    per_sample = _network.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
-    monkeypatch.setattr(_network, "PREDICT_BATCH_BYTES", per_sample * n_samples)
+    per_sample = tuning.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
+    monkeypatch.setattr(tuning, "PREDICT_BATCH_BYTES", per_sample * n_samples)
     assert network.predict_batch_size(itemsize) == n_samples
 
 
@@ -74,16 +99,16 @@ def test_prediction_threads_share_the_batches_and_agree_with_one_thread(monkeypa
     X[7] = 1e38  # overflows float32: no warning from a thread either
     set_predict_batch(monkeypatch, network, X.dtype.itemsize, 6)  # 9 batches of 6
     with threadpool_limits(1), np.errstate(over="ignore", invalid="ignore"):
-        assert _network.available_threads() == 1
+        assert parallel.available_threads() == 1
         alone = network.predict(X)
     seen = []
-    forward_batches = _network._forward_batches
+    forward_batches = parallel._forward_batches
     monkeypatch.setattr(
-        _network,
+        parallel,
         "_forward_batches",
         lambda X, *args: seen.append(len(X)) or forward_batches(X, *args),
     )
-    monkeypatch.setattr(_network, "available_threads", lambda: 3)
+    monkeypatch.setattr(parallel, "available_threads", lambda: 3)
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error")
         shared = network.predict(X)
@@ -100,26 +125,37 @@ def _sharded_step(network, X, grad_scores, n_threads):
 
 
 @pytest.mark.parametrize(
-    "dtype, algorithm", [(np.float64, "im2col"), (np.float32, "im2col"), (np.float64, "fft")]
+    "dtype, algorithm, specs",
+    [
+        (np.float64, "im2col", SMALL),
+        (np.float32, "im2col", SMALL),
+        (np.float64, "fft", SMALL),
+        (np.float64, "im2col", RESIDUAL),
+        (np.float32, "im2col", RESIDUAL),
+    ],
+    ids=["float64", "float32", "fft", "residual float64", "residual float32"],
 )
 def test_shards_add_up_to_the_gradient_of_the_whole_batch_on_any_threads(
-    monkeypatch, dtype, algorithm
+    monkeypatch, dtype, algorithm, specs
 ):
-    monkeypatch.setattr(_network, "shard_size", lambda network: 4)
-    assert _network.shard_bounds(13, 4).tolist() == [0, 4, 9, 13]
-    network = small_network(algorithm=algorithm, dtype=dtype)
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 4)
+    assert parallel.shard_bounds(13, 4).tolist() == [0, 4, 9, 13]
+    network = small_network(algorithm=algorithm, dtype=dtype, specs=specs)
     rng = np.random.RandomState(0)
     X = rng.standard_normal((13, 6, 6, 2)).astype(dtype)
     grad_scores = rng.standard_normal((13, 3)).astype(dtype)
+    streams = network.get_rng_states()
     whole_scores = network.forward(X, training=True)
     network.backward(grad_scores)
     whole = [grad.copy() for grad in network.grads]
+    network.set_rng_states(streams)  # the same dropout masks again
     scores, one_thread = _sharded_step(network, X, grad_scores, n_threads=1)
     rtol = 1e-12 if dtype == np.float64 else 1e-5
     np.testing.assert_allclose(scores, whole_scores, rtol=rtol)
     for got, expected in zip(one_thread, whole, strict=True):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
     for n_threads in (2, 3, 5):  # the same bits, whichever thread runs which shard
+        network.set_rng_states(streams)
         shared_scores, shared = _sharded_step(network, X, grad_scores, n_threads)
         np.testing.assert_array_equal(shared_scores, scores)
         for got, expected in zip(shared, one_thread, strict=True):
@@ -141,7 +177,7 @@ def test_replica_trains_the_same_arrays_with_its_own_state():
 
 
 def test_dropout_on_shards_draws_the_masks_of_the_whole_batch(monkeypatch):
-    monkeypatch.setattr(_network, "shard_size", lambda network: 4)
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 4)
     specs = [("conv", 3, 3, 1, "same"), ("relu",), ("dropout", 0.5), ("dense", 4), ("relu",)]
     specs += [("dropout", 0.3)]
     X = np.random.RandomState(0).standard_normal((13, 6, 6, 2))
@@ -174,8 +210,8 @@ def test_dropout_on_shards_draws_the_masks_of_the_whole_batch(monkeypatch):
 
 def test_batch_normalization_trains_on_whole_batches(monkeypatch):
     # The statistics of the whole batch: not a sum over the samples.
-    monkeypatch.setattr(_network, "SHARD_CONV_MULTIPLY_ADDS", 0)
-    monkeypatch.setattr(_network, "SHARD_MULTIPLY_ADDS_PER_PARAMETER", 0)
+    monkeypatch.setattr(tuning, "SHARD_CONV_MULTIPLY_ADDS", 0)
+    monkeypatch.setattr(tuning, "SHARD_MULTIPLY_ADDS_PER_PARAMETER", 0)
     specs = [("conv", 3, 3, 1, "same"), ("batchnorm",), ("relu",), ("dense", 4)]
     network = _built(specs, (6, 6, 2), 3, np.float64)
     X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
@@ -191,14 +227,14 @@ def test_batch_normalization_trains_on_whole_batches(monkeypatch):
 def test_training_threads_run_blas_on_one_thread_and_stop_on_an_error(monkeypatch):
     network = small_network()
     X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
-    monkeypatch.setattr(_network, "shard_size", lambda network: 2)
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 2)
     with threadpool_limits(2):
-        before = _network.available_threads()
+        before = parallel.available_threads()
         with DataParallel(network, 2, len(X)) as trainer:
             assert trainer.training_threads == 2
-            assert _network.available_threads() == 1  # each thread runs its own shards
+            assert parallel.available_threads() == 1  # each thread runs its own shards
             trainer.backward(np.ones_like(trainer.forward(X)))
-        assert _network.available_threads() == before
+        assert parallel.available_threads() == before
 
     forward = Network.forward
 
@@ -222,18 +258,18 @@ def test_threads_but_the_main_one_run_alone_and_leave_blas_as_it_is():
     seen = []
 
     def train():
-        seen.append(_network.available_threads())
-        with DataParallel(network, _network.available_threads(), len(X)) as trainer:
+        seen.append(parallel.available_threads())
+        with DataParallel(network, parallel.available_threads(), len(X)) as trainer:
             trainer.backward(np.ones_like(trainer.forward(X)))
             seen.append(trainer.training_threads)
 
     with threadpool_limits(2):
-        before = _network.available_threads()
+        before = parallel.available_threads()
         worker = threading.Thread(target=train)
         worker.start()
         worker.join()
         assert seen == [1, 1]
-        assert _network.available_threads() == before
+        assert parallel.available_threads() == before
 
 
 def test_repr_draws_layers_and_shapes():
@@ -261,8 +297,7 @@ def test_first_layer_skips_input_gradient():
 
 def test_relu_moves_after_pooling_with_the_same_results():
     specs = [("conv", 3, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "same"), ("dense", 4)]
-    resolved, _ = resolve_specs(specs, [None] * 4, (5, 5, 1), 2)
-    network = make_network(resolved, (5, 5, 1))
+    network = network_of(specs, (5, 5, 1), 2)
     kinds = [type(layer).__name__ for layer in network.layers]
     assert kinds[:3] == ["Conv2D", "MaxPool2D", "ReLU"]
     network.initialize(np.random.RandomState(0), np.float64, "he")
@@ -319,8 +354,7 @@ def _gradients(network, X):
 def test_conv_batch_norm_and_pooling_run_as_one_step_with_the_same_results():
     specs = [("conv", 3, 3, 1, "same"), ("batchnorm",), ("relu",), ("maxpool", 2, 2, "valid")]
     specs += [("dense", 4), ("batchnorm",), ("relu",)]
-    resolved, _ = resolve_specs(specs, [None] * len(specs), (6, 6, 2), 3)
-    network = make_network(resolved, (6, 6, 2))
+    network = network_of(specs, (6, 6, 2), 3)
     network.initialize(np.random.RandomState(0), np.float64, "he")
     kinds = [type(step).__name__ for step in network.steps]
     assert kinds[:2] == ["ConvMaxPool2D", "ReLU"]
@@ -360,8 +394,7 @@ def test_training_reuses_scratch_memory_and_a_fitted_model_keeps_none():
 
 
 def _built(specs, input_shape=(28, 28, 1), n_outputs=10, dtype=np.float32):
-    resolved, _ = resolve_specs(specs, [None] * len(specs), input_shape, n_outputs)
-    network = make_network(resolved, input_shape)
+    network = network_of(specs, input_shape, n_outputs)
     network.initialize(np.random.RandomState(0), dtype, "he")
     return network
 
@@ -370,11 +403,11 @@ def test_networks_train_on_shards_where_their_convs_outweigh_their_parameters():
     conv_pool = [("conv", 32, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
     reference = [*conv_pool, ("conv", 64, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
     reference += [("dense", 128), ("relu",)]
-    assert _network.shard_size(_built(reference)) == 32
+    assert parallel.shard_size(_built(reference)) == 32
     # A small conv: shards large enough for 2**24 multiply-adds of it (28 * 28 * 9 * 8 each).
     small = [("conv", 8, 3, 1, "same"), ("relu",), ("maxpool", 2, 2, "valid")]
-    assert _network.shard_size(_built(small)) == -(-(2**24) // (28 * 28 * 9 * 8))
-    assert _network.shard_size(_built([("dense", 256), ("relu",)])) == 0  # an MLP
+    assert parallel.shard_size(_built(small)) == -(-(2**24) // (28 * 28 * 9 * 8))
+    assert parallel.shard_size(_built([("dense", 256), ("relu",)])) == 0  # an MLP
     # Every shard's gradients of a 6.4M-weight dense layer would cost more than they gain.
-    assert _network.shard_size(_built([*conv_pool[:2], ("dense", 256)])) == 0
-    assert _network.shard_size(_built([*reference[:1], ("batchnorm",), *reference[1:]])) == 0
+    assert parallel.shard_size(_built([*conv_pool[:2], ("dense", 256)])) == 0
+    assert parallel.shard_size(_built([*reference[:1], ("batchnorm",), *reference[1:]])) == 0

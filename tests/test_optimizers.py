@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skcnn._optimizers import SGD, Adam
+from skcnn._engine.optimizers import SGD, Adam
 
 
 @pytest.mark.parametrize("nesterov", [False, True])

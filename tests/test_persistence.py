@@ -130,7 +130,7 @@ def test_the_saved_state_holds_the_version_and_no_live_objects(fitted_models):
 def test_loading_a_model_of_another_version_warns(fitted_models, digits_small, monkeypatch):
     X, _ = digits_small
     model = fitted_models["classifier"]
-    monkeypatch.setattr("skcnn._base.__version__", "0.0.1")  # the version that saves
+    monkeypatch.setattr("skcnn._persistence.__version__", "0.0.1")  # the version that saves
     saved = pickle.dumps(model)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning) as record:
@@ -152,7 +152,7 @@ def test_loading_a_model_saved_without_a_version_warns(fitted_models):
 
 
 def test_the_version_warning_can_be_made_an_error(fitted_models, monkeypatch):
-    monkeypatch.setattr("skcnn._base.__version__", "0.0.1")
+    monkeypatch.setattr("skcnn._persistence.__version__", "0.0.1")
     saved = pickle.dumps(fitted_models["regressor, 2 outputs"])
     monkeypatch.undo()
     with warnings.catch_warnings():
@@ -215,7 +215,7 @@ def test_skops_loaded_model_goes_on_training_exactly(digits_small):
 
 def test_skops_load_warns_for_another_version(fitted_models, monkeypatch):
     sio = pytest.importorskip("skops.io")
-    monkeypatch.setattr("skcnn._base.__version__", "0.0.1")
+    monkeypatch.setattr("skcnn._persistence.__version__", "0.0.1")
     saved = sio.dumps(fitted_models["classifier"])
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning, match="0.0.1"):
@@ -263,3 +263,23 @@ def test_skops_refuses_a_malicious_file(fitted_models, tmp_path, edit, bad_type)
     assert bad_type in sio.get_untrusted_types(file=path)
     with pytest.raises(sio.exceptions.UntrustedTypesFoundException, match=bad_type):
         sio.load(path, trusted=TRUSTED_TYPES)
+
+
+@pytest.mark.parametrize(
+    "name", ["classifier", "classifier, batch norm, augmentation, cosine schedule, features"]
+)
+def test_models_of_the_first_versions_load_with_their_arrays_named(fitted_models, name):
+    """skcnn 0.1 saved weights as coefs_, intercepts_ and running_stats_ lists."""
+    model = fitted_models[name]
+    state = model.__getstate__()
+    state["coefs_"], state["intercepts_"] = model.coefs_, model.intercepts_
+    state["running_stats_"] = model.running_stats_
+    del state["parameters_"], state["buffers_"]
+    state["_skcnn_version"] = "0.1.0"
+    loaded = CNNClassifier.__new__(CNNClassifier)
+    with pytest.warns(InconsistentVersionWarning):
+        loaded.__setstate__(state)
+    for saved, got in [(model.parameters_, loaded.parameters_), (model.buffers_, loaded.buffers_)]:
+        assert got.keys() == saved.keys()
+        for key, array in saved.items():
+            np.testing.assert_array_equal(got[key], array)

@@ -30,10 +30,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 from threadpoolctl import threadpool_limits
 
-from skcnn import CNNClassifier, CNNRegressor, _network
-from skcnn._layers import SoftmaxCrossEntropy, SquaredError, log_softmax
-from skcnn._network import available_threads
-from skcnn._optimizers import Adam
+from skcnn import CNNClassifier, CNNRegressor
+from skcnn._engine import parallel
+from skcnn._engine.losses import SoftmaxCrossEntropy, SquaredError, log_softmax
+from skcnn._engine.optimizers import Adam
+from skcnn._engine.parallel import available_threads
+from skcnn._engine.specs import Specs, is_builtin, layer_class, registered_kinds
 
 TINY = dict(filters=(3,), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
 ESTIMATORS = [CNNClassifier, CNNRegressor]
@@ -132,16 +134,40 @@ def block_arguments(draw):
     return {k: tuple(v) if isinstance(v, list) else v for k, v in arguments.items()}
 
 
+def kind_specs(cls):
+    """Specs of one registered kind: its arguments drawn from their samples, some left out.
+
+    As a string where every value has one, else as a tuple.
+    """
+
+    @st.composite
+    def draw_spec(draw):
+        values = []
+        for argument in cls.arguments:
+            if not argument.required and not draw(st.booleans()):
+                break
+            values.append(draw(st.sampled_from(argument.samples)))
+        if all(isinstance(v, (int, float, str)) for v in values) and draw(st.booleans()):
+            return ":".join(map(str, (cls.kind, *values)))
+        return (cls.kind, *values)
+
+    return draw_spec()
+
+
+# Every kind of skcnn's own, from the registry, then blocks of them.
+LEAF_KINDS = [
+    kind
+    for kind in registered_kinds()
+    if is_builtin(kind) and not any(isinstance(a, Specs) for a in layer_class(kind).arguments)
+]
+leaf_spec = st.one_of(*(kind_specs(layer_class(kind)) for kind in LEAF_KINDS))
+body = st.lists(leaf_spec, min_size=1, max_size=3).map(tuple)
 layer_spec = st.one_of(
-    st.builds(lambda f, k, s: ("conv", f, k, s), st.integers(1, 4), sizes, st.integers(1, 2)),
-    st.builds(lambda f, k: f"conv:{f}:{k}", st.integers(1, 4), st.integers(1, 5)),
-    st.builds(lambda k, p: ("maxpool", k, k, p), sizes, st.sampled_from(["same", "valid"])),
-    st.builds(lambda k: f"avgpool:{k}", st.integers(1, 4)),
-    st.just("gap"),
-    st.just("relu"),
-    st.just("dropout:0.25"),
-    st.just("batchnorm"),
-    st.builds(lambda u: f"dense:{u}", st.integers(1, 6)),
+    leaf_spec,
+    st.builds(
+        lambda b, shortcut: ("residual", b, shortcut), body, st.sampled_from(["auto", "projection"])
+    ),
+    st.builds(lambda *branches: ("parallel", *branches), body, body),
 )
 layer_arguments = st.fixed_dictionaries(
     {
@@ -544,26 +570,32 @@ def test_same_random_state_bit_identical_with_dropout_and_shuffling(tiny, Estima
 
 
 @pytest.mark.parametrize(
-    "batch_size, shards",
+    "batch_size, shards, residual_blocks",
     [
         # Found on OpenBLAS: a gemm gives the same bits on 1 or 2 threads (each
         # output element is summed in the same order); checked on products
         # that are big enough to be split over threads.
-        pytest.param(256, None, id="blas-threads"),
+        pytest.param(256, None, None, id="blas-threads"),
         # Training splits every batch into shards that threads share (forced
         # for this small network): the shards, and the order in which their
         # gradients add up, never depend on the threads.
-        pytest.param(64, 16, id="shards"),
+        pytest.param(64, 16, None, id="shards"),
+        # Residual blocks, with their layers, replicated for every thread.
+        pytest.param(64, 16, 1, id="residual shards"),
     ],
 )
-def test_same_model_whatever_the_thread_count(digits, monkeypatch, batch_size, shards):
+def test_same_model_whatever_the_thread_count(
+    digits, monkeypatch, batch_size, shards, residual_blocks
+):
     if shards is not None:
-        monkeypatch.setattr(_network, "shard_size", lambda network: shards)
+        monkeypatch.setattr(parallel, "shard_size", lambda network: shards)
     X, y = digits
     models = []
     for n_threads in (1, 2):
         with threadpool_limits(n_threads):
             params = {**TINY, "filters": (16,), "batch_size": batch_size}
+            if residual_blocks:
+                params.update(filters=(8, 8), residual_blocks=residual_blocks, dropout=0.2)
             clf = CNNClassifier(input_shape=(8, 8), **params)
             models.append(quiet_fit(clf, X[:512], y[:512]))
     assert_same_weights(*models)

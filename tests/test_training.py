@@ -13,6 +13,8 @@ from sklearn.metrics import recall_score
 from sklearn.model_selection import cross_validate
 
 from skcnn import CNNClassifier
+from skcnn._augmentation import shift_and_flip
+from skcnn._training import LearningRateSchedule, Trainer
 
 SMALL = dict(input_shape=(8, 8), filters=(4,), hidden_layer_sizes=(16,), random_state=0)
 
@@ -69,17 +71,17 @@ def test_invscaling_schedule(digits_small):
     assert clf._optimizer.learning_rate == pytest.approx(0.001 / (clf.t_ + 1) ** 0.5)
 
 
-def test_cosine_schedule(digits_small):
+def test_cosine_schedule(digits_small, monkeypatch):
     X, y = digits_small
     clf = CNNClassifier(learning_rate="cosine", max_iter=4, n_iter_no_change=10, **SMALL)
     rates = []
-    monitor = clf._schedule_learning_rate
+    epoch_end = LearningRateSchedule.epoch_end
 
-    def record():
-        monitor()
-        rates.append(clf._optimizer.learning_rate)
+    def record(self, optimizer, history):
+        epoch_end(self, optimizer, history)
+        rates.append(optimizer.learning_rate)
 
-    clf._schedule_learning_rate = record
+    monkeypatch.setattr(LearningRateSchedule, "epoch_end", record)
     quiet(clf, "fit", X, y)
     # after epoch k of 4: 0.001 * (1 + cos(pi k / 4)) / 2, and the cycle starts over
     expected = [0.001 * (1 + np.cos(np.pi * k / 4)) / 2 for k in (1, 2, 3, 0)]
@@ -202,7 +204,7 @@ def quiet_call(function, *args, **kwargs):
 def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypatch):
     X, y = digits_small
     clf = CNNClassifier(max_iter=50, batch_size=32, **SMALL)
-    original = type(clf)._train_step
+    original = Trainer.train_step
     calls = []
 
     def step(self, *args):
@@ -212,12 +214,13 @@ def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypa
             signal.raise_signal(signal.SIGINT)  # as if the user pressed Ctrl-C
         return loss
 
-    monkeypatch.setattr(type(clf), "_train_step", step)
+    monkeypatch.setattr(Trainer, "train_step", step)
+    handler = signal.getsignal(signal.SIGINT)
     with pytest.warns(UserWarning, match=r"Training interrupted \(Ctrl-C\) in epoch 1"):
         clf.fit(X, y)
     assert len(calls) == 3 and clf.n_iter_ == 1 and clf.t_ == 96
     assert clf.predict(X).shape == y.shape
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller's again
 
 
 def test_dropout_and_average_pooling_learn_digits(digits):
@@ -327,16 +330,10 @@ def test_batch_norm_state_survives_pickling_and_warm_start(digits_small):
     assert clf.network_.layers[1].running_mean is clf.running_stats_[0][0]
 
 
-def augmenter(**params):
-    clf = CNNClassifier(**params)
-    clf._random_state = np.random.RandomState(0)  # as fit sets it
-    return clf
-
-
 def test_augmentation_is_exact_and_leaves_the_batch_alone(rng):
     X = rng.standard_normal((40, 6, 7, 2))
     original = X.copy()
-    out = augmenter(augment_shift=2, augment_flip=True)._augment(X)
+    out = shift_and_flip(X, np.random.RandomState(0), shift=2, flip=True)
     np.testing.assert_array_equal(X, original)
     for image, result in zip(X, out):
         # the image, maybe mirrored, moved by at most 2 pixels, edges repeated
@@ -351,11 +348,11 @@ def test_augmentation_is_exact_and_leaves_the_batch_alone(rng):
     assert np.mean(moved) > 0.8  # 1 draw in 50 keeps an image as it is
 
     signals = rng.standard_normal((30, 1, 9, 1))
-    out = augmenter(augment_shift=3)._augment(signals)
+    out = shift_and_flip(signals, np.random.RandomState(0), shift=3)
     padded = np.pad(signals, [(0, 0), (0, 0), (3, 3), (0, 0)], "edge")
     for padded_signal, result in zip(padded, out):  # signals move along their length only
         assert any(np.array_equal(result, padded_signal[:, s : s + 9]) for s in range(7))
-    assert augmenter()._augment(X) is X  # nothing asked, nothing done
+    assert shift_and_flip(X, np.random.RandomState(0)) is X  # nothing asked, nothing done
 
 
 def test_shift_augmentation_makes_digits_robust_to_shifts(digits):

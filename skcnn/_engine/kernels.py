@@ -2,20 +2,23 @@
 
 Every algorithm computes the same cross-correlation of a padded input
 ``x_pad`` of shape ``(n, height, width, channels)`` with ``weights`` of shape
-``(kernel_height, kernel_width, channels, filters)``::
+``(kernel_height, kernel_width, channels, filters)``, with strides ``(sh, sw)``
+and dilations ``(dh, dw)``::
 
-    out[s, p, q, f] = bias[f] + sum_{i, j, c} x_pad[s, p*sh + i, q*sw + j, c]
+    out[s, p, q, f] = bias[f] + sum_{i, j, c} x_pad[s, p*sh + i*dh, q*sw + j*dw, c]
                                               * weights[i, j, c, f]
 
-and its gradients. Padding is the caller's business (see
+and its gradients. A dilated kernel reads every ``dh``-th row and ``dw``-th
+column of a window ``(kh - 1) * dh + 1`` high and ``(kw - 1) * dw + 1`` wide
+(:func:`dilated_size`). Padding is the caller's business (see
 :func:`padding_amounts`); the kernels only see the already padded input.
 
 An algorithm is a pair of functions registered in :data:`CONV_ALGORITHMS`:
 
-``forward(x_pad, weights, bias, stride, keep) -> (out, saved)``
+``forward(x_pad, weights, bias, stride, keep, dilation=(1, 1)) -> (out, saved)``
     ``saved`` is whatever the backward pass needs (``None`` when ``keep`` is
     false, as in prediction).
-``backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad)``
+``backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad, dilation=(1, 1))``
     returns ``(grad_x_pad, grad_weights, grad_bias)``; ``grad_x_pad`` is
     ``None`` when ``need_input_grad`` is false (the first layer of a network
     never needs it).
@@ -27,12 +30,19 @@ kernels; ``"scipy"`` is the reference, :func:`scipy.signal.correlate` with the
 direct method, one call per sample and filter.
 """
 
-import math
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 from scipy import fft as sp_fft
 from scipy import signal
+
+from .tuning import (
+    FFT_FLOP_RATE,
+    FFT_POINT_RATE,
+    IM2COL_COPY_RATE,
+    IM2COL_FLOP_RATE,
+    IM2COL_POSITION_RATE,
+)
+from .workspace import FRESH
 
 PADDING_MODES = ("valid", "same")
 
@@ -51,19 +61,33 @@ def padding_amounts(size, kernel, stride, padding):
     return total // 2, total - total // 2
 
 
-def output_length(padded_size, kernel, stride):
+def output_length(padded_size, kernel, stride, dilation=1):
     """Number of window positions along an axis of a padded input."""
-    return (padded_size - kernel) // stride + 1
+    return (padded_size - dilated_size(kernel, dilation)) // stride + 1
 
 
-def window_view(x, window, stride):
+def dilated_size(kernel, dilation):
+    """The span of a kernel of ``kernel`` taps, ``dilation`` apart.
+
+    >>> dilated_size(3, 1), dilated_size(3, 2), dilated_size((3, 5), (1, 4))
+    (3, 5, (3, 17))
+    """
+    if isinstance(kernel, tuple):
+        return tuple(dilated_size(k, d) for k, d in zip(kernel, dilation))
+    return (kernel - 1) * dilation + 1
+
+
+def window_view(x, window, stride, dilation=(1, 1)):
     """Strided view of every window of ``x``, without copying.
 
     Parameters
     ----------
     x : ndarray of shape (n, height, width, channels)
     window : tuple of int (window_height, window_width)
+        Taps of the window along each axis.
     stride : tuple of int (stride_height, stride_width)
+    dilation : tuple of int (dilation_height, dilation_width), default=(1, 1)
+        Step between the taps of a window.
 
     Returns
     -------
@@ -72,13 +96,13 @@ window_width, channels)
         Read-only view into ``x``.
     """
     n, height, width, channels = x.shape
-    (kh, kw), (sh, sw) = window, stride
-    out_h, out_w = output_length(height, kh, sh), output_length(width, kw, sw)
+    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
+    out_h, out_w = output_length(height, kh, sh, dh), output_length(width, kw, sw, dw)
     s_n, s_h, s_w, s_c = x.strides
     return as_strided(
         x,
         shape=(n, out_h, out_w, kh, kw, channels),
-        strides=(s_n, s_h * sh, s_w * sw, s_h, s_w, s_c),
+        strides=(s_n, s_h * sh, s_w * sw, s_h * dh, s_w * dw, s_c),
         writeable=False,
     )
 
@@ -88,67 +112,17 @@ def window_slice(offset, n_out, stride):
     return slice(offset, offset + (n_out - 1) * stride + 1, stride)
 
 
-# --- scratch arrays ------------------------------------------------------------
-
-
-class Workspace:
-    """Scratch arrays that one training batch after another reuses, by name.
-
-    A training step's large intermediates (im2col columns, phase arrays,
-    outputs and gradients) are megabytes per batch. Allocated afresh every
-    batch, they may come back from the system as new pages, which the kernel
-    maps and zeroes on first touch: up to 600 page faults a batch on the
-    benchmark network, depending on the allocator's history in the process.
-    A buffer kept from one batch to the next costs none, and one large
-    enough for the largest batch also serves the smaller last one.
-
-    A training step is not thread-safe anyway; prediction uses no workspace
-    (see :data:`FRESH`), so that predicting from several threads is.
-    """
-
-    def __init__(self):
-        self._buffers = {}
-
-    def empty(self, name, shape, dtype):
-        """An uninitialized C-contiguous array, the same memory as last time for ``name``."""
-        size = math.prod(shape)
-        buffer = self._buffers.get(name)
-        if buffer is None or buffer.dtype != dtype or buffer.size < size:
-            buffer = self._buffers[name] = np.empty(size, dtype=dtype)
-        return buffer[:size].reshape(shape)
-
-    def clear(self):
-        """Hand the memory back."""
-        self._buffers.clear()
-
-    @property
-    def nbytes(self):
-        return sum(buffer.nbytes for buffer in self._buffers.values())
-
-
-class _Fresh:
-    """The workspace of no reuse: a new array every time."""
-
-    @staticmethod
-    def empty(name, shape, dtype):
-        return np.empty(shape, dtype=dtype)
-
-
-#: Allocates a new array for every request; the default of the kernels.
-FRESH = _Fresh()
-
-
 # --- im2col + matrix multiplication -----------------------------------------
 
 
-def im2col(x_pad, window, stride):
+def im2col(x_pad, window, stride, dilation=(1, 1)):
     """Every window of ``x_pad`` as one row of a matrix.
 
     Returns an ndarray of shape ``(n * out_height * out_width, window_height
     * window_width * channels)``: one row per output position, one column per
     ``(i, j, c)`` of the window.
     """
-    windows = window_view(x_pad, window, stride)
+    windows = window_view(x_pad, window, stride, dilation)
     n, out_h, out_w, kh, kw, channels = windows.shape
     if channels > 1:
         return windows.reshape(n * out_h * out_w, kh * kw * channels)
@@ -163,17 +137,19 @@ def im2col(x_pad, window, stride):
     return cols.reshape(kh * kw, -1).T
 
 
-def im2col_forward(x_pad, weights, bias, stride, keep):
+def im2col_forward(x_pad, weights, bias, stride, keep, dilation=(1, 1)):
     kh, kw, channels, filters = weights.shape
-    cols = im2col(x_pad, (kh, kw), stride)
+    cols = im2col(x_pad, (kh, kw), stride, dilation)
     n = len(x_pad)
-    out_h, out_w = (output_length(x_pad.shape[1 + a], weights.shape[a], stride[a]) for a in (0, 1))
+    out_h, out_w = (
+        output_length(x_pad.shape[1 + a], weights.shape[a], stride[a], dilation[a]) for a in (0, 1)
+    )
     out = cols @ weights.reshape(-1, filters)
     out += bias
     return out.reshape(n, out_h, out_w, filters), (cols if keep else None)
 
 
-def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_grad):
+def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_grad, dilation=(1, 1)):
     filters = weights.shape[3]
     grad_rows = grad_out.reshape(-1, filters)
     # dL/dW = cols^T . dL/dout ;  dL/db = sum over positions of dL/dout
@@ -181,7 +157,8 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
     grad_bias = column_sums(grad_rows)
     if not need_input_grad:
         return None, grad_weights, grad_bias
-    return _input_grad(grad_out, weights, stride, x_pad_shape), grad_weights, grad_bias
+    grad_x_pad = _input_grad(grad_out, weights, stride, x_pad_shape, dilation=dilation)
+    return grad_x_pad, grad_weights, grad_bias
 
 
 def column_sums(rows):
@@ -189,10 +166,10 @@ def column_sums(rows):
     return np.ones(len(rows), dtype=rows.dtype) @ rows
 
 
-def _input_grad(grad_out, weights, stride, x_pad_shape, workspace=FRESH):
+def _input_grad(grad_out, weights, stride, x_pad_shape, workspace=FRESH, dilation=(1, 1)):
     """dL/dx_pad from dL/dout of the first ``grad_out.shape[1:3]`` output positions.
 
-    dL/dx_pad[p*s + (i, j)] += dL/dout[p] . W[i, j]^T, one matrix product per
+    dL/dx_pad[p*s + (i, j)*d] += dL/dout[p] . W[i, j]^T, one matrix product per
     kernel offset (i, j): cheaper than scattering a (rows, kh*kw*C) matrix back.
     """
     kh, kw, channels, filters = weights.shape
@@ -201,12 +178,12 @@ def _input_grad(grad_out, weights, stride, x_pad_shape, workspace=FRESH):
     grad_x_pad = workspace.empty("grad_x_pad", x_pad_shape, grad_out.dtype)
     grad_x_pad.fill(0)
     product = workspace.empty("product", (len(grad_rows), channels), grad_out.dtype)
-    sh, sw = stride
+    (sh, sw), (dh, dw) = stride, dilation
     for i in range(kh):
-        rows = window_slice(i, out_h, sh)
+        rows = window_slice(i * dh, out_h, sh)
         for j in range(kw):
             np.matmul(grad_rows, weights[i, j].T, out=product)
-            grad_x_pad[:, rows, window_slice(j, out_w, sw), :] += product.reshape(
+            grad_x_pad[:, rows, window_slice(j * dw, out_w, sw), :] += product.reshape(
                 n, out_h, out_w, channels
             )
     return grad_x_pad
@@ -223,7 +200,7 @@ def _input_grad(grad_out, weights, stride, x_pad_shape, workspace=FRESH):
 # computed.
 
 
-def pooled_im2col(x_pad, window, stride, pool, pooled_hw, workspace=FRESH):
+def pooled_im2col(x_pad, window, stride, pool, pooled_hw, workspace=FRESH, dilation=(1, 1)):
     """The im2col rows of the conv positions a tiled max pooling reads, phase by phase.
 
     Returns an ndarray of shape ``(pool_h * pool_w * n * pooled_h * pooled_w,
@@ -234,7 +211,9 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw, workspace=FRESH):
     n, channels = len(x_pad), x_pad.shape[3]
     out_h, out_w = pooled_hw
     phases = [
-        window_view(x_pad[:, a * sh :, b * sw :], window, (ph * sh, pw * sw))[:, :out_h, :out_w]
+        window_view(x_pad[:, a * sh :, b * sw :], window, (ph * sh, pw * sw), dilation)[
+            :, :out_h, :out_w
+        ]
         for a in range(ph)
         for b in range(pw)
     ]
@@ -254,7 +233,16 @@ def pooled_im2col(x_pad, window, stride, pool, pooled_hw, workspace=FRESH):
 
 
 def pooled_im2col_forward(
-    x_pad, weights, bias, stride, pool, pooled_hw, keep, normalize=None, workspace=FRESH
+    x_pad,
+    weights,
+    bias,
+    stride,
+    pool,
+    pooled_hw,
+    keep,
+    normalize=None,
+    workspace=FRESH,
+    dilation=(1, 1),
 ):
     """Convolution and a tiled max pooling of its output: ``(out, saved)``.
 
@@ -262,10 +250,10 @@ def pooled_im2col_forward(
     added) to what the pooling takes, channel by channel: batch normalization
     between the conv and the pooling. In training (``keep``), ``out`` and
     what is saved for the backward pass live in ``workspace`` (a
-    :class:`Workspace`, or new arrays); without, ``out`` is a new array.
+    :class:`~skcnn._engine.workspace.Workspace`, or new arrays); without, ``out`` is a new array.
     """
     filters = weights.shape[3]
-    cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw, workspace)
+    cols = pooled_im2col(x_pad, weights.shape[:2], stride, pool, pooled_hw, workspace, dilation)
     phases = workspace.empty("phases", (len(cols), filters), cols.dtype)
     np.matmul(cols, weights.reshape(-1, filters), out=phases)
     phases = phases.reshape(pool[0] * pool[1], -1, filters)
@@ -304,6 +292,7 @@ def pooled_im2col_backward(
     need_input_grad,
     normalize_backward=None,
     workspace=FRESH,
+    dilation=(1, 1),
 ):
     """Gradients of :func:`pooled_im2col_forward`: ``(grad_x_pad, grad_weights, grad_bias)``.
 
@@ -343,14 +332,27 @@ def pooled_im2col_backward(
         grad_conv, grad_phases.reshape(ph, pw, n, out_h, out_w, filters).transpose(2, 3, 0, 4, 1, 5)
     )
     grad_conv = grad_conv.reshape(n, out_h * ph, out_w * pw, filters)
-    grad_x_pad = _input_grad(grad_conv, weights, stride, x_pad_shape, workspace)
+    grad_x_pad = _input_grad(grad_conv, weights, stride, x_pad_shape, workspace, dilation)
     return grad_x_pad, grad_weights, grad_bias
 
 
 # --- scipy.signal references -------------------------------------------------
 
 
-def scipy_forward(x_pad, weights, bias, stride, keep):
+def spread_kernel(weights, dilation):
+    """A dilated kernel as a plain one: ``dilation - 1`` zeros between its taps."""
+    if tuple(dilation) == (1, 1):
+        return weights
+    (kh, kw), (dh, dw) = weights.shape[:2], dilation
+    spread = np.zeros(
+        (dilated_size(kh, dh), dilated_size(kw, dw), *weights.shape[2:]), dtype=weights.dtype
+    )
+    spread[::dh, ::dw] = weights
+    return spread
+
+
+def scipy_forward(x_pad, weights, bias, stride, keep, dilation=(1, 1)):
+    weights = spread_kernel(weights, dilation)
     kh, kw, channels, filters = weights.shape
     n, height, width, _ = x_pad.shape
     sh, sw = stride
@@ -375,7 +377,8 @@ def _dilate(grad_out, stride):
     return dilated
 
 
-def scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad):
+def scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_grad, dilation=(1, 1)):
+    weights = spread_kernel(weights, dilation)
     kh, kw, channels, filters = weights.shape
     dilated = _dilate(grad_out, stride)
     d_h, d_w = dilated.shape[1:3]
@@ -394,7 +397,7 @@ def scipy_backward(grad_out, x_pad, weights, stride, x_pad_shape, need_input_gra
                     g, weights[..., f], mode="full", method="direct"
                 )
     grad_bias = grad_out.sum(axis=(0, 1, 2))
-    return grad_x_pad, grad_weights, grad_bias
+    return grad_x_pad, grad_weights[:: dilation[0], :: dilation[1]], grad_bias
 
 
 # --- FFT: the whole batch in the frequency domain ----------------------------
@@ -405,7 +408,8 @@ def _fft_shape(x_pad_shape):
     return tuple(sp_fft.next_fast_len(int(n), real=True) for n in x_pad_shape[1:3])
 
 
-def fft_forward(x_pad, weights, bias, stride, keep):
+def fft_forward(x_pad, weights, bias, stride, keep, dilation=(1, 1)):
+    weights = spread_kernel(weights, dilation)
     kh, kw, channels, filters = weights.shape
     n, height, width, _ = x_pad.shape
     size = _fft_shape(x_pad.shape)
@@ -421,8 +425,10 @@ def fft_forward(x_pad, weights, bias, stride, keep):
     return out.astype(x_pad.dtype, copy=False), ((x_spec, w_spec) if keep else None)
 
 
-def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad):
-    kh, kw, channels, filters = weights.shape
+def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad, dilation=(1, 1)):
+    dh, dw = dilation
+    kh, kw = dilated_size(weights.shape[0], dh), dilated_size(weights.shape[1], dw)
+    channels, filters = weights.shape[2:]
     x_spec, w_spec = saved
     n, height, width, _ = x_pad_shape
     size = _fft_shape(x_pad_shape)
@@ -432,7 +438,7 @@ def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad)
     g_spec = sp_fft.rfft2(grad_full, s=size, axes=(1, 2)).transpose(1, 2, 0, 3)
     # dL/dW = correlation of x with dL/dout, summed over the batch: X^T conj(G)
     grad_w_spec = x_spec.transpose(0, 1, 3, 2) @ g_spec.conj()
-    grad_weights = sp_fft.irfft2(grad_w_spec, s=size, axes=(0, 1))[:kh, :kw]
+    grad_weights = sp_fft.irfft2(grad_w_spec, s=size, axes=(0, 1))[:kh:dh, :kw:dw]
     grad_weights = np.ascontiguousarray(grad_weights, dtype=weights.dtype)
     grad_bias = grad_out.sum(axis=(0, 1, 2))
     if not need_input_grad:
@@ -450,17 +456,7 @@ CONV_ALGORITHMS = {
 }
 
 
-# Cost model of "auto", in seconds per sample, fitted by least squares to
-# training steps (forward and backward) timed by benchmarks/calibrate_conv.py
-# on a 2-core AVX-512 machine, where it picks the faster for all 10 shapes.
-IM2COL_FLOP_RATE = 144e9  # FLOP/s of the im2col matrix products
-IM2COL_COPY_RATE = 1.7e9  # window elements/s copied into and added back from columns
-IM2COL_POSITION_RATE = 0.5e9  # (output position x (filters + window)) per second
-FFT_FLOP_RATE = 41e9  # real FLOP/s of the small per-frequency complex products
-FFT_POINT_RATE = 1.4e9  # "n log2 n" points per second of the spectra
-
-
-def algorithm_costs(x_pad_shape, weights_shape, stride):
+def algorithm_costs(x_pad_shape, weights_shape, stride, dilation=(1, 1)):
     """Modelled seconds per sample of a training step with each fast algorithm.
 
     Parameters
@@ -469,6 +465,7 @@ def algorithm_costs(x_pad_shape, weights_shape, stride):
         One padded input sample.
     weights_shape : tuple of int (kernel_height, kernel_width, channels, filters)
     stride : tuple of int (height, width)
+    dilation : tuple of int (height, width), default=(1, 1)
 
     Returns
     -------
@@ -477,7 +474,9 @@ def algorithm_costs(x_pad_shape, weights_shape, stride):
     """
     height, width, _ = x_pad_shape
     kh, kw, channels, filters = weights_shape
-    positions = output_length(height, kh, stride[0]) * output_length(width, kw, stride[1])
+    positions = output_length(height, kh, stride[0], dilation[0]) * output_length(
+        width, kw, stride[1], dilation[1]
+    )
     window = kh * kw
     # im2col: three products (forward, dL/dW, dL/dx), column copies and scatters.
     im2col = (
@@ -496,7 +495,9 @@ def algorithm_costs(x_pad_shape, weights_shape, stride):
     return {"im2col": im2col, "fft": fft}
 
 
-def resolve_algorithm(algorithm, x_pad_shape=None, weights_shape=None, stride=(1, 1)):
+def resolve_algorithm(
+    algorithm, x_pad_shape=None, weights_shape=None, stride=(1, 1), dilation=(1, 1)
+):
     """Name of the algorithm that runs for ``algorithm``.
 
     ``"auto"`` picks the cheaper of ``"im2col"`` and ``"fft"`` by the cost
@@ -513,5 +514,5 @@ def resolve_algorithm(algorithm, x_pad_shape=None, weights_shape=None, stride=(1
         return algorithm
     if x_pad_shape is None:
         return "im2col"
-    costs = algorithm_costs(x_pad_shape, weights_shape, stride)
+    costs = algorithm_costs(x_pad_shape, weights_shape, stride, dilation)
     return min(costs, key=costs.get)

@@ -1,0 +1,114 @@
+"""Batch normalization."""
+
+import numpy as np
+
+from .base import _WeightedLayer
+from .kernels import column_sums
+from .specs import Float, register
+
+
+@register
+class BatchNorm(_WeightedLayer):
+    """Batch normalization: standardize every channel, then scale and shift it.
+
+    Training standardizes each channel (the last axis: the feature maps of
+    images, the units of flat inputs) with the mean and variance of the batch,
+    and keeps running averages of both; prediction uses the running averages,
+    so a sample's output does not depend on its batch.
+
+    Parameters
+    ----------
+    momentum : float, default=0.1
+        Weight of the newest batch in the running averages.
+    epsilon : float, default=1e-5
+        Added to the variance, so constant channels stay finite.
+
+    Attributes
+    ----------
+    weights : ndarray of shape (channels,)
+        The learned scale (gamma), initialized to 1.
+    bias : ndarray of shape (channels,)
+        The learned shift (beta), initialized to 0.
+    running_mean, running_var : ndarray of shape (channels,)
+        What prediction standardizes with (the variance unbiased).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = BatchNorm()
+    >>> layer.build((4, 4, 3))
+    (4, 4, 3)
+    >>> layer.initialize(np.random.RandomState(0), np.float64, "he")
+    >>> out = layer.forward(np.random.RandomState(1).normal(5, 2, (8, 4, 4, 3)), training=True)
+    >>> np.allclose(out.mean(axis=(0, 1, 2)), 0), np.allclose(out.std(axis=(0, 1, 2)), 1)
+    (True, True)
+    """
+
+    kind = "batchnorm"
+    aliases = ("bn", "batchnorm2d")
+    arguments = (
+        Float("momentum", 0.1, low=0, high=1, help="weight of the newest batch in the averages"),
+        Float("epsilon", 1e-5, low=0, closed="neither", help="added to the variance"),
+    )
+    examples = ("batchnorm", "bn", "batchnorm:0.01")
+    buffer_names = ("running_mean", "running_var")
+    running_mean = running_var = None
+    per_sample = False  # the statistics of the whole batch
+
+    def __init__(self, momentum=0.1, epsilon=1e-5):
+        self.momentum = momentum
+        self.epsilon = epsilon
+
+    def initialize(self, rng, dtype, init):
+        channels = self.input_shape[-1]
+        self.weights = np.ones(channels, dtype=dtype)
+        self.bias = np.zeros(channels, dtype=dtype)
+        self.running_mean = np.zeros(channels, dtype=dtype)
+        self.running_var = np.ones(channels, dtype=dtype)
+
+    def forward(self, X, training=False):
+        if not training:
+            # y = (x - mean) / sqrt(var + eps) * gamma + beta, as one scale and shift
+            scale = self.weights / np.sqrt(self.running_var + self.epsilon)
+            out = X * scale
+            out += self.bias - self.running_mean * scale
+            return out
+        channels = X.shape[-1]
+        n = X.size // channels
+        mean = column_sums(X.reshape(-1, channels)) / n
+        x_hat = X - mean  # centred, standardized in place below
+        centred = x_hat.reshape(-1, channels)
+        var = np.einsum("ij,ij->j", centred, centred) / n  # no squared temporary
+        self._inv_std = 1 / np.sqrt(var + self.epsilon)
+        x_hat *= self._inv_std
+        self._x_hat = x_hat
+        momentum = X.dtype.type(self.momentum)
+        self.running_mean *= 1 - momentum
+        self.running_mean += momentum * mean
+        self.running_var *= 1 - momentum
+        self.running_var += momentum * var * (n / max(n - 1, 1))
+        out = x_hat * self.weights
+        out += self.bias
+        return out
+
+    def backward(self, grad_out, need_input_grad=True):
+        channels = grad_out.shape[-1]
+        grad_rows = grad_out.reshape(-1, channels)
+        x_hat = self._x_hat.reshape(-1, channels)
+        # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy
+        self.grad_weights = np.einsum("ij,ij->j", grad_rows, x_hat)
+        self.grad_bias = column_sums(grad_rows)
+        grad_in = None
+        if need_input_grad:
+            # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat))
+            n = len(grad_rows)
+            grad_in = grad_out - self.grad_bias / n
+            # x_hat is not needed after this: it holds the product, no temporary.
+            grad_in -= np.multiply(self._x_hat, self.grad_weights / n, out=self._x_hat)
+            grad_in *= self.weights * self._inv_std
+        self._x_hat = self._inv_std = None
+        return grad_in
+
+    def __repr__(self):
+        defaults = (self.momentum, self.epsilon) == (0.1, 1e-5)
+        return "BatchNorm()" if defaults else super().__repr__()

@@ -1,0 +1,47 @@
+"""Every constant of the engine that was tuned by measuring, with where it came from.
+
+All were measured on the project's 2-core benchmark machine (x86-64 with
+AVX-512, OpenBLAS, float32); on other machines they are safe defaults: they
+choose between exact algorithms or sizes of work, never what is computed.
+"""
+
+# --- prediction ---------------------------------------------------------------
+
+#: Prediction runs in batches whose largest intermediate array stays near this
+#: size (in each thread): small enough to stay in cache. 4 MB predicted 1.8x
+#: faster than 64 MB on the Fashion-MNIST reference network; 2 MB a thread,
+#: 1.2x slower than 4 MB (``benchmarks/bench_prediction_threads.py``).
+PREDICT_BATCH_BYTES = 4 * 2**20
+
+# --- training on shards (see parallel.shard_size) -------------------------------
+#
+# The figures separate the networks of benchmarks/bench_training_shards.py:
+# shards of 32 train the reference network (3.8M conv multiply-adds a sample)
+# 1.0-1.5x as fast as whole batches, a two-conv network of 1.0M about 1.1x; a
+# one-conv network of 56k, an MLP and a conv feeding a large dense layer
+# 0.6-0.96x. Two shards of 16 for batches of 32 measured 0.94x (0.87-1.31) and
+# 1.0x (0.95-1.03): such batches stay whole.
+
+#: Samples per shard, at least.
+SHARD_SAMPLES = 32
+#: Multiply-adds of the conv layers per shard, at least.
+SHARD_CONV_MULTIPLY_ADDS = 2**24
+#: Multiply-adds of the conv layers per shard for every parameter, at least.
+SHARD_MULTIPLY_ADDS_PER_PARAMETER = 64
+
+# --- the cost model of conv_algorithm="auto" (see kernels.algorithm_costs) ------
+#
+# Seconds per sample of a training step (forward and backward), fitted by least
+# squares to the steps timed by benchmarks/calibrate_conv.py, where the model
+# picks the faster algorithm for all 10 shapes.
+
+#: FLOP/s of the im2col matrix products.
+IM2COL_FLOP_RATE = 144e9
+#: Window elements per second copied into and added back from the columns.
+IM2COL_COPY_RATE = 1.7e9
+#: (Output position x (filters + window)) per second.
+IM2COL_POSITION_RATE = 0.5e9
+#: Real FLOP/s of the small per-frequency complex products of the FFT algorithm.
+FFT_FLOP_RATE = 41e9
+#: "n log2 n" points per second of the spectra.
+FFT_POINT_RATE = 1.4e9
