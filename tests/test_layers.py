@@ -348,7 +348,7 @@ def made(spec, input_shape):
     return layer
 
 
-@pytest.mark.parametrize("spec", ["relu", "tanh", "sigmoid", "leaky_relu:0.1", "elu:0.7"])
+@pytest.mark.parametrize("spec", ["relu", "tanh", "sigmoid", "leaky_relu:0.1", "elu:0.7", "gelu"])
 @pytest.mark.parametrize("input_shape", [(4, 5, 2), (1, 9, 3), (6,)])
 def test_activation_gradients(spec, input_shape):
     rng = np.random.RandomState(0)
@@ -365,6 +365,7 @@ def test_activation_gradients(spec, input_shape):
         ("sigmoid", [-800.0, 0.0, 800.0], [0.0, 0.5, 1.0]),  # no overflow warning
         ("leaky_relu:0.2", [-2.0, 3.0], [-0.4, 3.0]),
         ("elu", [-800.0, 0.0, 1.5], [-1.0, 0.0, 1.5]),
+        ("gelu", [-3.0, 0.0, 1.0], [-0.0040496, 0.0, 0.8413447]),
     ],
 )
 def test_activation_values(spec, x, expected):

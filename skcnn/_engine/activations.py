@@ -1,7 +1,7 @@
 """Activation functions, element-wise."""
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import erf, expit
 
 from .base import Layer
 from .specs import Float, register
@@ -136,3 +136,26 @@ class ELU(_Activation):
     def _derivative(self, X, out):
         # d/dx = 1 where x > 0, alpha exp(x) = out + alpha elsewhere
         return np.where(X > 0, X.dtype.type(1), out + X.dtype.type(self.alpha))
+
+
+@register
+class GELU(_Activation):
+    """Gaussian error linear unit: ``x Phi(x)``, with ``Phi`` the normal distribution function.
+
+    The exact form (with the error function), as PyTorch's and Keras's
+    defaults.
+    """
+
+    kind = "gelu"
+
+    def _function(self, X):
+        return X * self._phi(X)
+
+    @staticmethod
+    def _phi(X):
+        return (1 + erf(X / np.sqrt(2, dtype=X.dtype))) / 2
+
+    def _derivative(self, X, out):
+        # d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi)
+        density = np.exp(-X * X / 2) / np.sqrt(2 * np.pi, dtype=X.dtype)
+        return self._phi(X) + X * density
