@@ -229,7 +229,8 @@ class Residual(Layer):
             raise ValueError(
                 f"its body turns an input of shape {_shape_str(shape)} into "
                 f"{_shape_str(out)}, which cannot be added to the input: a residual body keeps "
-                f"its input spatial (or flat) to the end"
+                f"its input spatial (or flat) to the end; for a body of dense layers, put a "
+                f"flatten or a global pooling before the block"
             )
         if _has_batch_norm(self.body):
             layers.append(BatchNorm())
