@@ -1,6 +1,7 @@
 """What every skcnn estimator shares: arguments, the network, the training loop."""
 
 import copy
+import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from functools import partial
@@ -16,6 +17,7 @@ from sklearn.utils.validation import (
     _check_feature_names_in,
     _check_sample_weight,
     check_is_fitted,
+    validate_data,
 )
 
 try:  # scikit-learn >= 1.9: the experimental callback API (set_callbacks)
@@ -31,9 +33,16 @@ from ._augmentation import shift_and_flip
 from ._engine.kernels import CONV_ALGORITHMS, PADDING_MODES
 from ._engine.network import layer_names
 from ._engine.optimizers import SGD, Adam
-from ._persistence import SAVED_TRAINING_STATE, restored_state, saved_state
-from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
-from ._training import Diverged, History, LearningRateSchedule, Trainer
+from ._persistence import (
+    SAVED_TRAINING_STATE,
+    Checkpoint,
+    fingerprint,
+    restored_state,
+    saved_state,
+)
+from ._shapes import image_shape, scale_hint, validate_fit_X_y, validate_predict_X
+from ._training import Diverged, History, LearningRateSchedule, Position, Trainer
+from .exceptions import DivergenceWarning, InputScaleWarning
 
 
 class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta):
@@ -77,6 +86,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
+        "checkpoint": [None, str, os.PathLike],
+        "checkpoint_every": [None, Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"he", "glorot"})],
         "conv_algorithm": [StrOptions({"auto", *CONV_ALGORITHMS})],
         "dtype": [StrOptions({"float32", "float64"})],
@@ -120,6 +131,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         early_stopping,
         validation_fraction,
         warm_start,
+        checkpoint,
+        checkpoint_every,
         init,
         conv_algorithm,
         dtype,
@@ -159,6 +172,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self.init = init
         self.conv_algorithm = conv_algorithm
         self.dtype = dtype
@@ -181,6 +196,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     def _encode_y(self, y, classes=None, reset=True):
         """Encode ``y`` for the loss; with ``reset``, set ``classes_`` (or the like)."""
 
+    def _decode_y(self, y):
+        """The targets as the user gave them, from encoded ``y``."""
+        return y
+
     @abstractmethod
     def _score_from_scores(self, scores, y, sample_weight):
         """What ``score`` gives, from output-layer scores and encoded ``y``."""
@@ -192,6 +211,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     @abstractmethod
     def _make_loss(self):
         """The loss layer: ``forward(scores, y) -> loss`` and ``backward()``."""
+
+    @abstractmethod
+    def _chance_report(self, scores, y, sample_weight):
+        """What to say where scores of training samples are no better than chance, or None."""
 
     # --- the network ---------------------------------------------------------
 
@@ -313,19 +336,128 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     # fit / partial_fit -> _fit (data, network, optimizer, validation data) -> a
     # Trainer of the training arguments (skcnn._training): epochs, batches, steps.
 
-    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None, validation_data=None):
         specs, sources = self._check_architecture()
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True.")
+        if validation_data is not None and all(v is None for v in validation_data):
+            validation_data = None
+        if validation_data is not None:
+            self._check_validation_arguments(*validation_data)
         dtype = np.dtype(self.dtype)
-        first_pass = not hasattr(self, "parameters_") or (not self.warm_start and not incremental)
+        checkpoint = None
+        if self.checkpoint is not None and not incremental:
+            checkpoint = Checkpoint(self.checkpoint)
+        saved = None if checkpoint is None else checkpoint.load(self)
+        if saved is not None:  # a fit that crashed: go on where it stood
+            for name in ("_network", "_optimizer", "_random_state"):
+                self.__dict__.pop(name, None)
+            self.__setstate__(saved["state"])
+        first_pass = saved is None and (
+            not hasattr(self, "parameters_") or (not self.warm_start and not incremental)
+        )
         X, y, input_shape = validate_fit_X_y(
             self, X, y, dtype=dtype, reset=first_pass, **self._y_validation
         )
         y = self._encode_y(y, classes=classes, reset=first_pass)
         sample_weight = self._sample_weight(X, y, sample_weight, dtype)
-
+        data = fingerprint(X, y, sample_weight)
+        if saved is not None:
+            checkpoint.check_data(saved, X, y, sample_weight)
+        if first_pass:
+            hint = scale_hint(X)
+            if hint is not None:
+                warnings.warn(InputScaleWarning(hint), stacklevel=3)
         self._check_augmentation(input_shape)
+        network = self._prepare_network(first_pass, input_shape, specs, sources, dtype)
+        self._prepare_optimizer(network, first_pass, incremental or saved is not None)
+
+        validation, rows = None, None
+        if validation_data is not None:
+            validation = self._validation_data(*validation_data, dtype)
+        elif self.early_stopping and not incremental:
+            rows = saved["rows"] if saved is not None else self._validation_rows(y)
+            train, held_out = rows
+            weights = (None, None)
+            if sample_weight is not None:
+                weights = sample_weight[train], sample_weight[held_out]
+            validation = X[held_out], y[held_out], weights[1]
+            X, y, sample_weight = X[train], y[train], weights[0]
+        trainer = self._make_trainer(network, self._batch_size(len(X)))
+        trainer.history = self._history()
+        n_epochs = 1 if incremental else self.max_iter
+        if saved is not None:  # the epochs the checkpoint did not complete
+            n_epochs -= trainer.history.n_iter
+        if checkpoint is not None:
+
+            def write(trainer, position, best):
+                self._write_checkpoint(checkpoint, trainer, data, position, best, rows)
+
+            trainer.checkpoint, trainer.checkpoint_every = write, self.checkpoint_every
+        hooks = None
+        if hasattr(self, "_init_callback_context"):
+            labels = self._decode_y(y)
+            hooks = _CallbackHooks(self, trainer.history, X, labels, n_epochs)
+        resume = None if saved is None else (_position(saved["position"]), saved["best"])
+        try:
+            reason = trainer.fit(
+                X,
+                y,
+                sample_weight,
+                n_epochs=n_epochs,
+                validation=validation,
+                hooks=hooks,
+                resume=resume,
+            )
+        except Diverged as exc:
+            if checkpoint is not None:  # resuming would diverge again
+                checkpoint.remove()
+            message = self._diverged_message(exc, fresh=first_pass)
+            if first_pass:  # leave no model with non-finite weights behind
+                for name in ("parameters_", "buffers_", "layers_", "_network", "_optimizer"):
+                    self.__dict__.pop(name, None)
+                raise _DivergedError(message) from None
+            # A model trained before keeps what it had before this call (the trainer
+            # put back its weights, optimizer, random streams and history).
+            self._publish(trainer.history)
+            raise _DivergedError(
+                f"{message} The model keeps the weights it had before this call to "
+                f"{'partial_fit' if incremental else 'fit'}."
+            ) from None
+        self._publish(trainer.history)
+        self.partial_epoch_ = trainer.partial_epoch
+        if reason == "interrupted":
+            if trainer.position is not None:  # the cut epoch's samples trained the model
+                self.t_ += trainer.position.n_seen
+            partial = trainer.partial_epoch
+            done = "" if partial is None else f", {partial:.0%} of it done"
+            raise KeyboardInterrupt(
+                f"Training interrupted (Ctrl-C) in epoch {trainer.interrupted}{done}. The model "
+                f"keeps the weights of the last completed batch and predicts with them; catch "
+                f"KeyboardInterrupt around fit to go on with it."
+                + (
+                    ""
+                    if checkpoint is None
+                    else f" Fitting again resumes from checkpoint={os.fspath(self.checkpoint)!r}."
+                )
+            )
+        if checkpoint is not None:
+            checkpoint.remove()
+        if not incremental:
+            self._report_divergence(trainer, X, y, sample_weight)
+        if reason == "max_iter" and not incremental:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
+                f"and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        if hooks is not None:
+            hooks.fit_end()
+        return self
+
+    def _prepare_network(self, first_pass, input_shape, specs, sources, dtype):
+        """The network to train: new and initialized, or the fitted one to go on with."""
         if first_pass:
             network = self._build_network(input_shape, specs, sources)
             resolved = list(network.spec())
@@ -354,63 +486,46 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             else:  # go on with the saved stream
                 self._random_state = np.random.RandomState()
                 self._random_state.set_state(saved)
-        if first_pass or not incremental or getattr(self, "_optimizer", None) is None:
+        return network
+
+    def _prepare_optimizer(self, network, first_pass, going_on):
+        """A new optimizer, or the one to go on with (``partial_fit``, a resumed fit)."""
+        if first_pass or not going_on or getattr(self, "_optimizer", None) is None:
             self._optimizer = self._make_optimizer(network.params)
             saved = self.__dict__.pop("_optimizer_state", None)
-            # partial_fit of a loaded model goes on with the saved optimizer (if
-            # the solver is still the same)
-            if (
-                saved is not None
-                and incremental
-                and saved.keys() == self._optimizer.get_state().keys()
-            ):
+            # partial_fit of a loaded model goes on with the saved optimizer (if the
+            # solver is still the same), as a fit resumed from a checkpoint does
+            same_solver = saved is not None and saved.keys() == self._optimizer.get_state().keys()
+            if going_on and same_solver:
                 self._optimizer.set_state(saved)
 
-        validation = None
-        if self.early_stopping and not incremental:
-            (X, y, sample_weight), validation = self._split_validation(X, y, sample_weight)
-        trainer = self._make_trainer(network, self._batch_size(len(X)))
-        trainer.history = self._history()
-        n_epochs = 1 if incremental else self.max_iter
-        hooks = None
-        if hasattr(self, "_init_callback_context"):
-            labels = self.classes_[y] if is_classifier(self) else y
-            hooks = _CallbackHooks(self, trainer.history, X, labels, n_epochs)
-        try:
-            reason = trainer.fit(
-                X, y, sample_weight, n_epochs=n_epochs, validation=validation, hooks=hooks
-            )
-        except Diverged as exc:
-            message = self._diverged_message(exc, fresh=first_pass)
-            if first_pass:  # leave no model with non-finite weights behind
-                for name in ("parameters_", "buffers_", "layers_", "_network", "_optimizer"):
-                    self.__dict__.pop(name, None)
-                raise _DivergedError(message) from None
-            # A model trained before keeps what it had before this call (the trainer
-            # put back its weights, optimizer, random streams and history).
-            self._publish(trainer.history)
-            raise _DivergedError(
-                f"{message} The model keeps the weights it had before this call to "
-                f"{'partial_fit' if incremental else 'fit'}."
-            ) from None
+    def _write_checkpoint(self, checkpoint, trainer, data, position, best, rows):
         self._publish(trainer.history)
-        if reason == "interrupted":
-            warnings.warn(
-                f"Training interrupted (Ctrl-C) in epoch {trainer.interrupted}: the model keeps "
-                f"the weights of the last completed batch.",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif reason == "max_iter" and not incremental:
-            warnings.warn(
-                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached "
-                f"and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-        if hooks is not None:
-            hooks.fit_end()
-        return self
+        checkpoint.write(self, data, position, best, rows)
+
+    def _report_divergence(self, trainer, X, y, sample_weight):
+        """Warn where training went astray with finite numbers: a loss far above the first,
+        or a model no better than chance on its training data."""
+        said = [] if trainer.diverging is None else [trainer.diverging]
+        # At most 2,000 training samples, the same every time (the estimator's own
+        # random stream is left alone: partial_fit goes on with it).
+        rows = np.random.RandomState(0).permutation(len(X))[:2000]
+        weight = None if sample_weight is None else sample_weight[rows]
+        scores = self._get_network().predict(X[rows])
+        chance = self._chance_report(scores, y[rows], weight)
+        if chance is not None:
+            said.append(chance)
+        if not said:
+            return
+        steady = self.batch_norm or self.layers is not None
+        hint = "" if steady else "; batch_norm=True steadies training too"
+        warnings.warn(
+            DivergenceWarning(
+                f"Training went astray: {' and '.join(said)}. Use a smaller learning_rate_init "
+                f"(now {self.learning_rate_init}){hint}."
+            ),
+            stacklevel=4,
+        )
 
     def _make_trainer(self, network, batch_size):
         """The :class:`~skcnn._training.Trainer` of this estimator's training arguments."""
@@ -447,19 +562,26 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "validation_loss_curve": "validation_loss_curve_",
         "best_validation_score": "best_validation_score_",
         "no_improvement_count": "_no_improvement_count",
+        "initial_loss": "_initial_loss",
     }
 
     def _history(self):
         """The :class:`~skcnn._training.History` of the fitted attributes: training goes on."""
+        start = History()  # for what models of earlier versions did not record
         return History(
-            **{field: copy.deepcopy(getattr(self, name)) for field, name in self._HISTORY.items()}
+            **{
+                field: copy.deepcopy(getattr(self, name, getattr(start, field)))
+                for field, name in self._HISTORY.items()
+            }
         )
 
     def _publish(self, history):
         """Set the fitted attributes from ``history``."""
         for field, name in self._HISTORY.items():
             value = getattr(history, field)
-            setattr(self, name, float(value) if field == "best_loss" else copy.copy(value))
+            if field in ("best_loss", "initial_loss") and value is not None:
+                value = float(value)
+            setattr(self, name, copy.copy(value))
 
     def _set_weights(self, network):
         """Keep the network's arrays as ``parameters_`` and ``buffers_`` (the same arrays)."""
@@ -516,13 +638,48 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             return Adam(params, self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
         return SGD(params, self.learning_rate_init, self.momentum, self.nesterovs_momentum)
 
-    def _split_validation(self, X, y, sample_weight):
-        """Hold out ``validation_fraction`` of the data, stratified for classifiers."""
-        arrays = [X, y] + ([] if sample_weight is None else [sample_weight])
-        stratify = y if is_classifier(self) else None
+    def _check_validation_arguments(self, X_val, y_val, sample_weight_val):
+        """Refuse validation data that cannot be used, before any work."""
+        given = [name for name, v in [("X_val", X_val), ("y_val", y_val)] if v is not None]
+        if len(given) == 1 or (sample_weight_val is not None and not given):
+            missing = "y_val" if given == ["X_val"] else "X_val"
+            raise ValueError(
+                f"{missing} is missing: validation data is X_val and y_val together (and "
+                f"sample_weight_val, if the samples are weighted)."
+            )
+        if not self.early_stopping:
+            raise ValueError(
+                "X_val and y_val are scored by early stopping, which is off: set "
+                "early_stopping=True to score them after every epoch, stop when the score "
+                "stops improving and keep the best weights."
+            )
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        """Checked validation data of one's own: images, encoded targets, weights."""
         try:
-            parts = train_test_split(
-                *arrays,
+            X_val = validate_predict_X(self, X_val, dtype)
+        except ValueError as exc:
+            raise ValueError(f"X_val does not match the training data X: {exc}") from None
+        y_val = validate_data(self, X="no_validation", y=y_val, **self._y_validation)
+        if len(X_val) != len(y_val):
+            raise ValueError(
+                f"X_val has {len(X_val)} samples but y_val has {len(y_val)}; give a target "
+                f"for every validation sample."
+            )
+        if len(X_val) < 2:
+            raise ValueError("X_val has fewer than 2 samples; early_stopping needs at least 2.")
+        try:
+            y_val = self._encode_y(y_val, reset=False)
+        except ValueError as exc:
+            raise ValueError(f"y_val does not match the training targets y: {exc}") from None
+        return X_val, y_val, self._sample_weight(X_val, y_val, sample_weight_val, dtype)
+
+    def _validation_rows(self, y):
+        """The rows that train and those held out: ``validation_fraction``, stratified."""
+        stratify = y if is_classifier(self) and y.ndim == 1 else None
+        try:
+            train, held_out = train_test_split(
+                np.arange(len(y)),
                 test_size=self.validation_fraction,
                 random_state=self._random_state,
                 stratify=stratify,
@@ -530,19 +687,16 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         except ValueError as exc:
             raise ValueError(
                 f"early_stopping cannot hold out validation_fraction="
-                f"{self.validation_fraction} of {len(X)} samples: {exc} Use a larger "
+                f"{self.validation_fraction} of {len(y)} samples: {exc} Use a larger "
                 f"validation_fraction or more data."
             ) from None
-        train, val = parts[0::2], parts[1::2]
-        if len(val[0]) < 2:
+        if len(held_out) < 2:
             raise ValueError(
                 f"validation_fraction={self.validation_fraction} leaves "
-                f"{len(val[0])} validation sample(s) of {len(X)}; early_stopping needs "
+                f"{len(held_out)} validation sample(s) of {len(y)}; early_stopping needs "
                 f"at least 2. Use a larger validation_fraction or more data."
             )
-        if sample_weight is None:
-            train, val = (*train, None), (*val, None)
-        return train, val
+        return train, held_out
 
     def _diverged_message(self, diverged, fresh):
         """What to say of a :class:`~skcnn._training.Diverged` training."""
@@ -686,3 +840,8 @@ class _CallbackHooks:
 
 class _DivergedError(ValueError):
     """The loss of a training step is no longer finite."""
+
+
+def _position(saved):
+    """The :class:`~skcnn._training.Position` of a checkpoint, or ``None``."""
+    return None if saved is None else Position(**saved)

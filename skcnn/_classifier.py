@@ -1,16 +1,18 @@
 """CNNClassifier: a convolutional neural network for scikit-learn."""
 
+import warnings
 from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.exceptions import DataConversionWarning
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
 
 from ._base import BaseCNN
 from ._docs import compose
-from ._engine.losses import SoftmaxCrossEntropy, log_softmax
+from ._engine.losses import SigmoidBinaryCrossEntropy, SoftmaxCrossEntropy, log_softmax
 
 
 class CNNClassifier(ClassifierMixin, BaseCNN):
@@ -56,6 +58,8 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         early_stopping=False,
         validation_fraction=0.1,
         warm_start=False,
+        checkpoint=None,
+        checkpoint_every=None,
         class_weight=None,
         init="he",
         conv_algorithm="auto",
@@ -97,6 +101,8 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             warm_start=warm_start,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
             init=init,
             conv_algorithm=conv_algorithm,
             dtype=dtype,
@@ -105,10 +111,34 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         )
         self.class_weight = class_weight
 
+    _y_validation = {"multi_output": True}  # 2-D y: multilabel, or one column
+    _multilabel = False  # set by fit (models of earlier versions have none)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
     def _encode_y(self, y, classes=None, reset=True):
         y = _labels_of_one_type(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please change "
+                "the shape of y to (n_samples,), for example using ravel().",
+                DataConversionWarning,
+                stacklevel=4,
+            )
+            y = y.ravel()
         check_classification_targets(y)
+        if y.ndim == 2:
+            return self._encode_multilabel(y, classes, reset)
+        if not reset and self._multilabel:
+            raise ValueError(
+                f"y is 1-D, but {type(self).__name__} was fitted on multilabel y (0/1 "
+                f"indicators of {len(self.classes_)} labels); give y of that shape."
+            )
         if reset:
+            self._multilabel = False
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(labels) < 2:
                 raise ValueError(
@@ -125,6 +155,40 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
             )
         return np.searchsorted(self.classes_, y)
 
+    def _encode_multilabel(self, y, classes, reset):
+        """0/1 indicators of several labels per sample, as floats for the loss."""
+        if type_of_target(y) != "multilabel-indicator" or not np.isin(y, (0, 1)).all():
+            raise ValueError(
+                f"y is 2-D of shape {y.shape} but not 0/1 indicators: {type(self).__name__} "
+                f"takes one class label per sample (1-D y), or multilabel y, a 0 or 1 for "
+                f"every label of every sample."
+            )
+        n_labels = y.shape[1]
+        if reset:
+            if classes is not None and not np.array_equal(np.asarray(classes), np.arange(n_labels)):
+                raise ValueError(
+                    f"classes must be None or the label indices 0..{n_labels - 1} for "
+                    f"multilabel y of {n_labels} columns; got {classes!r}."
+                )
+            if self.class_weight is not None:
+                raise ValueError(
+                    "class_weight is not supported for multilabel y; weight the samples "
+                    "with sample_weight instead."
+                )
+            self.classes_ = np.arange(n_labels)
+            self._multilabel = True
+        elif not self._multilabel or n_labels != len(self.classes_):
+            was = f"{len(self.classes_)} labels" if self._multilabel else "1-D class labels"
+            raise ValueError(
+                f"y is multilabel with {n_labels} labels, but {type(self).__name__} was "
+                f"fitted on {was}; partial_fit and warm_start train on the targets of the "
+                f"first call."
+            )
+        return np.asarray(y, dtype=self.dtype)
+
+    def _decode_y(self, y):
+        return y.astype(int) if self._multilabel else self.classes_[y]
+
     def _sample_weight(self, X, y, sample_weight, dtype):
         sample_weight = super()._sample_weight(X, y, sample_weight, dtype)
         if self.class_weight is None:
@@ -135,16 +199,33 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
         return weights if sample_weight is None else weights * sample_weight
 
     def _score_from_scores(self, scores, y, sample_weight):
-        return float(np.average(scores.argmax(axis=1) == y, weights=sample_weight))
+        if self._multilabel:  # the share of samples with every label right
+            right = np.all((scores > 0) == (y > 0.5), axis=1)
+        else:
+            right = scores.argmax(axis=1) == y
+        return float(np.average(right, weights=sample_weight))
+
+    def _chance_report(self, scores, y, sample_weight):
+        accuracy = self._score_from_scores(scores, y, sample_weight)
+        if self._multilabel:  # classes: the sets of labels seen together
+            _, y = np.unique(y, axis=0, return_inverse=True)
+        counts = np.bincount(y.ravel(), weights=sample_weight)
+        majority = counts.max() / counts.sum()
+        if accuracy > majority:
+            return None
+        return (
+            f"it ends no better than chance on its training data (accuracy {accuracy:.3f}; "
+            f"the most common class alone gives {majority:.3f})"
+        )
 
     def _n_outputs(self):
         return len(self.classes_)
 
     def _make_loss(self):
-        return SoftmaxCrossEntropy()
+        return SigmoidBinaryCrossEntropy() if self._multilabel else SoftmaxCrossEntropy()
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None, sample_weight_val=None):
         """Train the network on ``X`` and ``y``.
 
         Parameters
@@ -158,12 +239,23 @@ width) or (n_samples, height, width, channels)
             Weight of every sample in the loss (and in the validation score of
             ``early_stopping``).
 
+        X_val : array-like of shape (n_samples_val, ...), default=None
+            Validation samples of one's own, shaped as ``X``, in place of the
+            random ``validation_fraction`` of ``X`` (which leaks on
+            time-ordered or grouped data): scored after every epoch by
+            ``early_stopping``, which must be on. In a ``Pipeline``, route it
+            with metadata routing and ``transform_input=["X_val"]``.
+        y_val : array-like, default=None
+            Targets of ``X_val``.
+        sample_weight_val : array-like of shape (n_samples_val,), default=None
+            Weights of the validation samples in their score and loss.
+
         Returns
         -------
         self : CNNClassifier
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight)
+        return self._fit(X, y, sample_weight, validation_data=(X_val, y_val, sample_weight_val))
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
@@ -188,7 +280,7 @@ width) or (n_samples, height, width, channels)
             The updated estimator.
         """
         first_call = not hasattr(self, "classes_")
-        if first_call and classes is None:
+        if first_call and classes is None and np.ndim(y) != 2:  # multilabel: y's columns
             raise ValueError("classes must be passed on the first call to partial_fit.")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
@@ -206,7 +298,10 @@ width) or (n_samples, height, width, channels)
         log_proba : ndarray of shape (n_samples, n_classes)
             Columns follow ``classes_``.
         """
-        return log_softmax(self._forward(X).astype(np.float64))
+        scores = self._forward(X).astype(np.float64)
+        if self._multilabel:  # log sigmoid, finite for any score
+            return -np.logaddexp(0, -scores)
+        return log_softmax(scores)
 
     def predict_proba(self, X):
         """Class probabilities (the softmax of the output layer).
@@ -239,6 +334,8 @@ width) or (n_samples, height, width, channels)
             Predicted labels, taken from ``classes_``.
         """
         scores = self._forward(X)  # checks first that the model is fitted
+        if self._multilabel:
+            return (scores > 0).astype(int)
         return self.classes_[np.argmax(scores, axis=1)]
 
 

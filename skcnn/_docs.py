@@ -163,6 +163,20 @@ PARAMETERS = """\
     warm_start : bool, default=False
         Let ``fit`` go on from the fitted weights instead of starting anew.
 
+    checkpoint : None, str or path-like, default=None
+        A file where ``fit`` writes where it stands at the end of every epoch
+        (and every ``checkpoint_every`` batches), atomically: a crash while
+        writing leaves the previous checkpoint whole. A ``fit`` that finds
+        the file, written by the same arguments for the same data, resumes
+        from it with the same schedule and random streams, so a fit killed
+        by the machine and run again gives the model it would have given;
+        when ``fit`` ends, the file is removed. A file written with other
+        arguments or data is an error: give every fit a file of its own.
+
+    checkpoint_every : None or int, default=None
+        Batches between checkpoints inside an epoch; ``None`` writes one at
+        the end of every epoch only.
+
     init : {"he", "glorot"}, default="he"
         Uniform initialization of the weights, scaled for ReLU (He) or by
         fan-in and fan-out (Glorot). Biases start at zero.

@@ -9,8 +9,14 @@ moves a model between workers). Layer kinds that users registered travel
 with the model as their classes, and register again where it loads.
 """
 
+import os
 import sys
 import warnings
+import zlib
+from pathlib import Path
+
+import joblib
+import numpy as np
 
 from ._engine.base import walk
 from ._engine.specs import custom_classes, layer_class, register, spec_words
@@ -101,3 +107,125 @@ def _named_arrays(state):
     for path, (mean, var) in zip(normed, state.pop("running_stats_", [])):
         state["buffers_"].update({f"{path}.running_mean": mean, f"{path}.running_var": var})
     return state
+
+
+# --- checkpoints: where a fit stands, to resume it after a crash -----------------
+
+#: What a checkpoint may differ in from the estimator that resumes it.
+_ARGUMENTS_OF_NO_CONSEQUENCE = ("checkpoint", "checkpoint_every", "verbose")
+_CHECKPOINT_FORMAT = 1
+
+
+def _same(a, b):
+    try:
+        return bool(np.all(a == b)) and type(a) is type(b)
+    except (TypeError, ValueError):
+        return False
+
+
+def fingerprint(X, y, sample_weight):
+    """A cheap digest of the training data: its shapes, dtypes and a sample of its bytes."""
+    step = max(1, len(X) // 64)
+    digest = zlib.crc32(np.ascontiguousarray(X[::step]).tobytes())
+    digest = zlib.crc32(np.ascontiguousarray(y).tobytes(), digest)
+    if sample_weight is not None:
+        digest = zlib.crc32(np.ascontiguousarray(sample_weight).tobytes(), digest)
+    return (X.shape, str(X.dtype), np.shape(y), digest)
+
+
+class Checkpoint:
+    """A file that holds where a fit stands: written atomically, read to resume.
+
+    Written at the end of every epoch and, with ``checkpoint_every``, every
+    so many batches inside one, each time in full to a temporary file of the
+    same folder that then replaces the checkpoint (``os.replace``): a crash
+    while writing leaves the previous checkpoint whole. It holds the saved
+    state of the estimator (weights, optimizer, random streams, history),
+    the position inside the epoch, the best weights of early stopping and
+    the rows it holds out, and what identifies the fit: the estimator's
+    arguments and a digest of the data.
+
+    Parameters
+    ----------
+    path : str or path-like
+    """
+
+    def __init__(self, path):
+        self.path = Path(os.fspath(path))
+
+    def load(self, estimator):
+        """What the checkpoint holds for ``estimator``, or ``None`` where there is none.
+
+        Raises a ``ValueError`` where the file was written by another kind
+        of estimator or with other arguments (the fit it holds is another).
+        """
+        if not self.path.exists():
+            return None
+        try:
+            saved = joblib.load(self.path)
+        except Exception as exc:
+            raise ValueError(
+                f"checkpoint={os.fspath(self.path)!r} cannot be read ({type(exc).__name__}: "
+                f"{exc}); delete the file to start anew."
+            ) from None
+        if not isinstance(saved, dict) or saved.get("format") != _CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"checkpoint={os.fspath(self.path)!r} is no checkpoint of skcnn; give the path "
+                f"of a file to write (it is replaced), or delete it."
+            )
+        if saved["estimator"] != type(estimator).__name__:
+            raise ValueError(
+                f"checkpoint={os.fspath(self.path)!r} holds the fit of a {saved['estimator']}, "
+                f"not of a {type(estimator).__name__}; give every fit a file of its own."
+            )
+        params = estimator.get_params(deep=False)
+        changed = [
+            name
+            for name, value in saved["params"].items()
+            if name not in _ARGUMENTS_OF_NO_CONSEQUENCE and not _same(params.get(name), value)
+        ]
+        if changed:
+            said = ", ".join(f"{n}={saved['params'][n]!r}" for n in changed[:3])
+            raise ValueError(
+                f"checkpoint={os.fspath(self.path)!r} holds a fit with other arguments "
+                f"({said}, now {', '.join(f'{n}={params.get(n)!r}' for n in changed[:3])}); "
+                f"it resumes only the fit that wrote it. Delete it, or give another path, to "
+                f"start anew (in a search, give every fit a file of its own)."
+            )
+        return saved
+
+    def check_data(self, saved, X, y, sample_weight):
+        """Refuse to resume on other data than the checkpoint was written for."""
+        if saved["data"] != fingerprint(X, y, sample_weight):
+            raise ValueError(
+                f"checkpoint={os.fspath(self.path)!r} was written while fitting other data "
+                f"(X, y or sample_weight differ); resume with the same data, or delete the "
+                f"file to start anew."
+            )
+
+    def write(self, estimator, data, position, best, rows):
+        """Write where the fit of ``estimator`` stands, atomically."""
+        payload = {
+            "format": _CHECKPOINT_FORMAT,
+            "estimator": type(estimator).__name__,
+            "params": estimator.get_params(deep=False),
+            "data": data,
+            "state": estimator.__getstate__(),
+            "position": None if position is None else vars(position).copy(),
+            "best": best,
+            "rows": rows,
+        }
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            with open(temporary, "wb") as file:
+                joblib.dump(payload, file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self.path)
+        finally:
+            if temporary.exists():
+                temporary.unlink()
+
+    def remove(self):
+        """The fit is over: nothing to resume."""
+        self.path.unlink(missing_ok=True)

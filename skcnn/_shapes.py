@@ -198,3 +198,30 @@ def validate_predict_X(estimator, X, dtype):
             f"was fitted on samples of shape {shape} (height, width, channels)."
         )
     return X.reshape(len(X), *shape)
+
+
+def scale_hint(X):
+    """What to say where ``X`` looks far from unit scale, or ``None``.
+
+    Raw pixels (whole numbers from 0, up to more than 1 and at most 255), or
+    values whose 99th percentile in magnitude passes 10. Looks at up to
+    100,000 values, the same ones every time.
+    """
+    values = X.reshape(-1)
+    if values.size > 100_000:
+        values = values[:: values.size // 100_000 + 1]
+    high = float(np.max(values)) if values.size else 0.0
+    if np.min(values, initial=0) >= 0 and 1 < high <= 255 and np.all(values == np.round(values)):
+        return (
+            f"X has values from 0 to {high:g}, all whole numbers: it looks like raw pixels. "
+            f"Networks train poorly on unscaled inputs: divide X by {high:g} (by 255 for 8-bit "
+            f"images), or put a MinMaxScaler before the network in a Pipeline."
+        )
+    typical = float(np.percentile(np.abs(values), 99)) if values.size else 0.0
+    if typical > 10:
+        return (
+            f"X is far from unit scale (1% of its values exceed {typical:.3g} in magnitude). "
+            f"Networks train poorly on unscaled inputs: put a StandardScaler (or a "
+            f"MinMaxScaler) before the network in a Pipeline."
+        )
+    return None

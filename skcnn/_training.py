@@ -42,6 +42,9 @@ class History:
     best_validation_score : float or None
     no_improvement_count : int
         Epochs in a row without an improvement of ``tol``.
+    initial_loss : float or None
+        The loss of the first batch, at the initial weights: what later
+        losses are held to, to tell divergence.
     """
 
     n_iter: int = 0
@@ -52,6 +55,40 @@ class History:
     validation_loss_curve: list = None
     best_validation_score: float = None
     no_improvement_count: int = 0
+    initial_loss: float = None
+
+
+@dataclass
+class Position:
+    """Where training stands inside an epoch: what a checkpoint of a cut epoch holds.
+
+    Attributes
+    ----------
+    order : ndarray of int or None
+        The order of the samples in the epoch (``None``: unshuffled).
+    batch : int
+        Batches done.
+    total_loss, total_weight : float
+        The weighted sum of their losses, and of their weights.
+    n_seen : int
+        Samples done.
+    """
+
+    order: np.ndarray
+    batch: int = 0
+    total_loss: float = 0.0
+    total_weight: float = 0.0
+    n_seen: int = 0
+
+    @property
+    def mean_loss(self):
+        # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
+        return float(self.total_loss / max(self.total_weight, np.finfo(float).tiny))
+
+
+#: How far above its first value an epoch's loss may rise before training is
+#: said to diverge (a factor).
+DIVERGENCE_FACTOR = 100.0
 
 
 class LearningRateSchedule:
@@ -170,6 +207,14 @@ class Trainer:
         Threads that may train at once; by default as many as BLAS may use.
     verbose : int, default=0
         1 prints a line per epoch.
+    checkpoint : callable, default=None
+        ``checkpoint(trainer, position, best)`` saves where training stands:
+        after every epoch (``position`` is ``None``), and every
+        ``checkpoint_every`` batches inside one (a :class:`Position`).
+        ``best`` holds the weights of the best validation score, or ``None``.
+    checkpoint_every : int, default=None
+        Batches between checkpoints inside an epoch; ``None``: at the ends of
+        epochs only.
 
     Attributes
     ----------
@@ -177,6 +222,15 @@ class Trainer:
     interrupted : int
         The epoch (from 1) in which Ctrl-C ended the last :meth:`fit`; 0 if
         it did not.
+    position : Position or None
+        Where Ctrl-C cut the epoch, where it did.
+    partial_epoch : float or None
+        The share of that epoch's samples trained before the interrupt;
+        ``None`` where the epoch ended first. The cut epoch counts in none
+        of ``history`` (``position.n_seen`` says how far it went).
+    diverging : str or None
+        What said, in the last :meth:`fit`, that training was going astray
+        while the loss stayed finite: an epoch loss far above the first.
     n_updates : int
         Optimizer steps of the last :meth:`fit`.
     """
@@ -198,6 +252,8 @@ class Trainer:
         random_state=None,
         n_threads=None,
         verbose=0,
+        checkpoint=None,
+        checkpoint_every=None,
     ):
         self.network = network
         self.loss = loss
@@ -213,8 +269,12 @@ class Trainer:
         self.random_state = np.random.RandomState(0) if random_state is None else random_state
         self.n_threads = available_threads() if n_threads is None else n_threads
         self.verbose = verbose
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
         self.history = History()
         self.interrupted = 0
+        self.partial_epoch = None
+        self.diverging = None
         self.n_updates = 0
         self._parallel = None
         self._interrupt = None
@@ -267,20 +327,27 @@ class Trainer:
                         grad += scale * param
             if not np.isfinite(loss):
                 raise Diverged(self.history.n_iter + 1, self.n_updates == 0)
+            if self.history.initial_loss is None:
+                self.history.initial_loss = loss
             self.optimizer.update(params, grads)
             self.n_updates += 1
             return loss
 
-    def run_epoch(self, X, y, sample_weight=None):
-        """One pass over the data in minibatches; return the mean loss and the samples seen.
+    def run_epoch(self, X, y, sample_weight=None, position=None, best=None):
+        """One pass over the data in minibatches: the :class:`Position` at its end.
 
-        Stops after the batch in which Ctrl-C was pressed.
+        Goes on from ``position`` (a checkpoint of a cut epoch) where given.
+        Stops after the batch in which Ctrl-C was pressed: the position then
+        says how far the epoch went.
         """
         n_samples = len(X)
-        order = self.random_state.permutation(n_samples) if self.shuffle else None
-        total_loss, total_weight, n_seen = 0.0, 0.0, 0
-        for batch in gen_batches(n_samples, self.batch_size):
-            index = batch if order is None else order[batch]
+        if position is None:
+            order = self.random_state.permutation(n_samples) if self.shuffle else None
+            position = Position(order)
+        every = self.checkpoint_every if self.checkpoint is not None else None
+        batches = list(gen_batches(n_samples, self.batch_size))
+        for batch in batches[position.batch :]:
+            index = batch if position.order is None else position.order[batch]
             X_batch, y_batch = X[index], y[index]
             if self.augment is not None:
                 X_batch = self.augment(X_batch, self.random_state)
@@ -288,13 +355,15 @@ class Trainer:
             batch_weight = len(y_batch) if weight is None else float(weight.sum())
             if batch_weight > 0:  # a batch of zero weights teaches nothing
                 loss = self.train_step(X_batch, y_batch, weight)
-                total_loss += loss * batch_weight
-                total_weight += batch_weight
-            n_seen += len(y_batch)
+                position.total_loss += loss * batch_weight
+                position.total_weight += batch_weight
+            position.n_seen += len(y_batch)
+            position.batch += 1
             if self._interrupt is not None and self._interrupt.raised:
                 break
-        # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
-        return float(total_loss / max(total_weight, np.finfo(float).tiny)), n_seen
+            if every and position.batch % every == 0 and position.batch < len(batches):
+                self.checkpoint(self, position, best)
+        return position
 
     def evaluate(self, X, y, sample_weight=None):
         """Score (with ``score``) and mean loss of held-out samples."""
@@ -305,7 +374,7 @@ class Trainer:
 
     # --- epochs ---------------------------------------------------------------------
 
-    def fit(self, X, y, sample_weight=None, *, n_epochs, validation=None, hooks=None):
+    def fit(self, X, y, sample_weight=None, *, n_epochs, validation=None, hooks=None, resume=None):
         """Epochs until ``n_epochs``, convergence, Ctrl-C, or a hook says stop.
 
         Parameters
@@ -320,6 +389,9 @@ class Trainer:
         hooks : object, default=None
             ``epoch_begin()`` and ``epoch_end() -> bool`` (``True``: stop)
             are called around every epoch.
+        resume : tuple (Position or None, list of ndarray or None), default=None
+            Where a checkpoint left training: the position inside the first
+            epoch, and the weights of the best validation score so far.
 
         Returns
         -------
@@ -334,17 +406,22 @@ class Trainer:
             the history are put back as they were when ``fit`` began.
         """
         history, network, best = self.history, self.network, None
+        position, kept = (None, None) if resume is None else resume
         if validation is not None:
             if history.validation_scores is None:
                 history.validation_scores, history.validation_loss_curve = [], []
                 history.best_validation_score = -np.inf
             trained = network.params + network.buffers  # weights and running averages
-            best = [array.copy() for array in trained]
+            best = [array.copy() for array in trained] if kept is None else kept
         before = self._snapshot()
-        self.n_updates, self.interrupted = 0, 0
+        self.n_updates, self.interrupted, self.partial_epoch = 0, 0, None
+        self.position = None
+        self.diverging = None
         try:
             with self:
-                reason = self._epochs(X, y, sample_weight, n_epochs, validation, hooks, best)
+                reason = self._epochs(
+                    X, y, sample_weight, n_epochs, validation, hooks, best, position
+                )
         except Diverged:
             self._restore(before)
             raise
@@ -353,23 +430,38 @@ class Trainer:
                 array[...] = kept
         return reason
 
-    def _epochs(self, X, y, sample_weight, n_epochs, validation, hooks, best):
+    def _epochs(self, X, y, sample_weight, n_epochs, validation, hooks, best, position):
         history, network = self.history, self.network
         trained = network.params + network.buffers
         for _ in range(n_epochs):
             start = time.perf_counter()
             if hooks is not None:
                 hooks.epoch_begin()
-            loss, n_seen = self.run_epoch(X, y, sample_weight)
-            if n_seen == 0:  # interrupted before the first batch of the epoch
-                self.interrupted = history.n_iter + 1
-                return "interrupted"
+            position = self.run_epoch(X, y, sample_weight, position, best)
             if not all(np.isfinite(param).all() for param in network.params):
                 # The last update overflowed: no later loss would show it.
                 raise Diverged(history.n_iter + 1, False)
+            if position.n_seen < len(X):  # Ctrl-C in the epoch: trained, not complete
+                self.position = position
+                if self.checkpoint is not None:  # resume from the very batch
+                    self.checkpoint(self, position, best)
+                self.interrupted = history.n_iter + 1
+                self.partial_epoch = position.n_seen / len(X)
+                return "interrupted"
+            loss = position.mean_loss
+            position = None
             history.n_iter += 1
-            history.t += n_seen
+            history.t += len(X)
             history.loss_curve.append(loss)
+            if (
+                self.diverging is None
+                and history.initial_loss
+                and loss > DIVERGENCE_FACTOR * history.initial_loss
+            ):
+                self.diverging = (
+                    f"the loss rose to {loss:.3g} in epoch {history.n_iter}, from "
+                    f"{history.initial_loss:.3g} at the first batch"
+                )
             message = f"Epoch {history.n_iter}: loss {loss:.5f}"
             if validation is not None:
                 score, val_loss = self.evaluate(*validation)
@@ -382,9 +474,11 @@ class Trainer:
             if self.verbose:
                 print(f"{message}, {time.perf_counter() - start:.2f} s")
             self.schedule.epoch_end(self.optimizer, history)
+            if self.checkpoint is not None:
+                self.checkpoint(self, None, best)
             if hooks is not None and hooks.epoch_end():
                 return "hook"
-            if self._interrupt.raised:  # in this epoch, recorded with what it did
+            if self._interrupt.raised:  # at the end of the epoch: a complete one
                 self.interrupted = history.n_iter
                 return "interrupted"
             if not improved and self._should_stop(validation is not None):

@@ -1,5 +1,7 @@
 """Warnings of skcnn."""
 
+from sklearn.exceptions import ConvergenceWarning
+
 
 class InconsistentVersionWarning(UserWarning):
     """A model saved by one skcnn version is loaded by another.
@@ -35,3 +37,25 @@ class InconsistentVersionWarning(UserWarning):
             f"this version: check its predictions, or refit the model with skcnn "
             f"{self.current_skcnn_version} and save it again."
         )
+
+
+class DivergenceWarning(ConvergenceWarning):
+    """Training went astray without an overflow: the model learned nothing, or worse.
+
+    Raised at the end of ``fit`` when an epoch's loss rose far above the
+    loss of the first batch, or when the model ends no better than chance on
+    its own training data (a classifier no more accurate than its most
+    common class, a regressor with an R^2 of 0 or less). A subclass of
+    scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`, so that
+    filters of that warning apply to it too.
+    """
+
+
+class InputScaleWarning(UserWarning):
+    """``X`` looks far from unit scale: raw 0-255 pixels, or values of tens and more.
+
+    Networks train poorly on such inputs (large first losses, lower
+    accuracy); dividing by 255 or a :class:`~sklearn.preprocessing.MinMaxScaler`
+    or :class:`~sklearn.preprocessing.StandardScaler` before the network
+    helps.
+    """

@@ -409,3 +409,56 @@ def test_dilated_kernel_larger_than_the_input_says_so():
     layer = Conv2D(2, (1, 3), (1, 1), "valid", (1, 4))
     with pytest.raises(ValueError, match=r"its 1x3 kernel, dilated to 1x9, is larger than the 1x8"):
         layer.build((1, 8, 1))
+
+
+@pytest.mark.parametrize("name", ["absolute", "huber", "poisson", "sigmoid"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_loss_gradients(name, weighted):
+    from skcnn._engine.losses import (
+        AbsoluteError,
+        Huber,
+        PoissonDeviance,
+        SigmoidBinaryCrossEntropy,
+    )
+
+    rng = np.random.RandomState(0)
+    pred = rng.standard_normal((6, 3))
+    y = {
+        "absolute": rng.standard_normal((6, 3)),
+        "huber": 2 * rng.standard_normal((6, 3)),  # on both sides of delta
+        "poisson": rng.poisson(2.0, (6, 3)).astype(float),
+        "sigmoid": rng.randint(0, 2, (6, 3)).astype(float),
+    }[name]
+    loss = {
+        "absolute": AbsoluteError(),
+        "huber": Huber(delta=1.0),
+        "poisson": PoissonDeviance(),
+        "sigmoid": SigmoidBinaryCrossEntropy(),
+    }[name]
+    weight = rng.uniform(0.5, 2, 6) if weighted else None
+    value = loss.forward(pred, y, weight)
+    grad = loss.backward()
+    numeric = numerical_gradient(lambda: float(loss.forward(pred, y, weight)), pred)
+    np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-9)
+    # the definitions, written out
+    diff = pred - y
+    elements = {
+        "absolute": np.abs(diff),
+        "huber": np.where(np.abs(diff) <= 1, diff**2 / 2, np.abs(diff) - 0.5),
+        "poisson": np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / np.exp(pred)), 0)
+        - y
+        + np.exp(pred),
+        "sigmoid": -(
+            y * np.log(1 / (1 + np.exp(-pred))) + (1 - y) * np.log(1 - 1 / (1 + np.exp(-pred)))
+        ),
+    }[name]
+    assert value == pytest.approx(np.average(elements.mean(axis=1), weights=weight))
+
+
+def test_sigmoid_cross_entropy_is_finite_for_extreme_scores():
+    from skcnn._engine.losses import SigmoidBinaryCrossEntropy
+
+    loss = SigmoidBinaryCrossEntropy()
+    value = loss.forward(np.array([[1e4, -1e4]]), np.array([[0.0, 1.0]]))
+    assert np.isfinite(value) and value == pytest.approx(1e4)
+    assert np.isfinite(loss.backward()).all()

@@ -201,7 +201,7 @@ def quiet_call(function, *args, **kwargs):
         return function(*args, **kwargs)
 
 
-def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypatch):
+def test_ctrl_c_stops_after_the_batch_then_raises_with_a_usable_model(digits_small, monkeypatch):
     X, y = digits_small
     clf = CNNClassifier(max_iter=50, batch_size=32, **SMALL)
     original = Trainer.train_step
@@ -216,11 +216,14 @@ def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypa
 
     monkeypatch.setattr(Trainer, "train_step", step)
     handler = signal.getsignal(signal.SIGINT)
-    with pytest.warns(UserWarning, match=r"Training interrupted \(Ctrl-C\) in epoch 1"):
+    with pytest.raises(KeyboardInterrupt, match=r"interrupted \(Ctrl-C\) in epoch 1, 24% of it"):
         clf.fit(X, y)
-    assert len(calls) == 3 and clf.n_iter_ == 1 and clf.t_ == 96
-    assert clf.predict(X).shape == y.shape
+    assert len(calls) == 3 and clf.t_ == 96 and clf.partial_epoch_ == 96 / 400
+    assert clf.n_iter_ == 0 and clf.loss_curve_ == []  # the cut epoch is no complete one
+    assert clf.predict(X).shape == y.shape  # a usable model
     assert signal.getsignal(signal.SIGINT) is handler  # the caller's again
+    quiet_call(clf.set_params(warm_start=True, max_iter=1).fit, X, y)  # and it goes on
+    assert clf.n_iter_ == 1 and clf.t_ == 496 and clf.partial_epoch_ is None
 
 
 def test_dropout_and_average_pooling_learn_digits(digits):

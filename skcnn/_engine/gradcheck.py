@@ -83,8 +83,9 @@ def check_layer(
     training : bool, default=True
         Differentiate the training pass (as fit does: batch statistics,
         dropout with fixed masks) or, with ``False``, the prediction pass.
-    X : ndarray of shape (n_samples, *input_shape), optional
-        The batch; by default standard normal values. Layers with kinks
+    X : ndarray of shape (n_samples, ...), optional
+        The batch, of samples of ``input_shape``; by default standard
+        normal values. Layers with kinks
         (max, ReLU) need inputs away from them.
     random_state : int, default=0
     rtol, atol : float, default=1e-5, 1e-7
