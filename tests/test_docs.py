@@ -38,7 +38,7 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
-def test_example_runs(path, monkeypatch, request):
+def test_example_runs(path, monkeypatch):
     if path in GALLERY:
         if not RUN_GALLERY:
             pytest.skip("run by the documentation build; SKCNN_RUN_GALLERY=1 runs it here")
@@ -51,7 +51,6 @@ def test_example_runs(path, monkeypatch, request):
         except FileNotFoundError:
             pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
         monkeypatch.setenv("SKCNN_EXAMPLE_N_SAMPLES", "3000")  # the first 3,000 images
-        request.getfixturevalue("xfail_if_hyperband_is_broken")
     monkeypatch.chdir(path.parent)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
