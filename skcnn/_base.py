@@ -32,6 +32,7 @@ from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
 from ._network import DataParallel, available_threads, layer_names
 from ._optimizers import SGD, Adam
+from ._progress import BatchProgress
 from ._shapes import image_shape, validate_fit_X_y, validate_predict_X
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
@@ -80,7 +81,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "conv_algorithm": [StrOptions({"auto", *CONV_ALGORITHMS})],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
     }
 
     @abstractmethod
@@ -591,6 +592,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         n_samples = len(X)
         order = self._random_state.permutation(n_samples) if self.shuffle else None
         total_loss, total_weight, n_seen = 0.0, 0.0, 0
+        progress = BatchProgress(
+            n_samples, batch_size, f"Epoch {self.n_iter_ + 1}", enabled=self.verbose >= 2
+        )
         for batch in gen_batches(n_samples, batch_size):
             index = batch if order is None else order[batch]
             X_batch, y_batch = self._augment(X[index]), y[index]
@@ -601,8 +605,10 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 total_loss += loss * batch_weight
                 total_weight += batch_weight
             n_seen += len(y_batch)
+            progress.update(n_seen)
             if interrupt.raised:
                 break
+        progress.close()
         # a Python float: loss_curve_ holds no NumPy scalars (float32 with weights)
         return float(total_loss / max(total_weight, np.finfo(float).tiny)), n_seen
 

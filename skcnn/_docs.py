@@ -161,8 +161,14 @@ PARAMETERS = """\
         Seeds weight initialization and shuffling. An int gives the same
         model, run after run.
 
-    verbose : bool, default=False
-        Print the loss and time of every epoch.
+    verbose : int or bool, default=False
+        What ``fit`` and ``partial_fit`` print: ``0`` (``False``) nothing;
+        ``1`` (``True``) the loss and time of every epoch, and why training
+        stops or the learning rate drops; ``2`` also a progress line inside
+        every epoch (batches done, images per second, time left), redrawn in
+        place at most four times a second and ended with a newline when the
+        epoch ends. Epochs shorter than a quarter of a second show no
+        progress line.
 
 """
 
