@@ -30,6 +30,7 @@ except ImportError:  # older scikit-learn: fit works the same, without callbacks
 
 from ._architecture import architecture_specs, make_network, resolve_specs
 from ._conv import CONV_ALGORITHMS, PADDING_MODES
+from ._docs import doc_link_template
 from ._network import DataParallel, available_threads, layer_names
 from ._optimizers import SGD, Adam
 from ._progress import BatchProgress
@@ -44,6 +45,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     Subclasses say how targets become network outputs (:meth:`_encode_y`,
     :meth:`_n_outputs`) and which loss trains them (:meth:`_make_loss`).
     """
+
+    # The HTML repr (notebooks) links the estimator, its parameters and fitted
+    # attributes to its page of the API reference, as scikit-learn's own do.
+    _doc_link_module = "skcnn"
+    _doc_link_template = doc_link_template()
 
     _parameter_constraints: dict = {
         "input_shape": [None, "array-like", Interval(Integral, 1, None, closed="left")],

@@ -1,5 +1,25 @@
 """Documentation shared by the estimators, composed into their docstrings."""
 
+from ._version import __version__
+
+#: Where the documentation of each release is published. In a notebook, the
+#: HTML repr of an estimator links its "?" icon to the estimator's page of the
+#: API reference, and every parameter and fitted attribute to its entry there
+#: (scikit-learn's ``_doc_link_template``); the page of a class is
+#: ``generated/skcnn.<Class>.html`` in the built documentation.
+DOCUMENTATION_URL = "https://skcnn.readthedocs.io/en/{version}/"
+
+
+def doc_link_template(version=__version__):
+    """The template of the API page links: ``stable`` for releases, ``latest`` otherwise."""
+    released = version.replace(".", "").isdigit()
+    url = DOCUMENTATION_URL.format(version="stable" if released else "latest")
+    return url + "generated/{estimator_module}.{estimator_name}.html"
+
+
+# The HTML repr finds a parameter's entry by the first "<name> : " of the
+# docstring: every entry is "name : type" on a line of its own, and no name
+# ends a name placed before it (init comes before learning_rate_init).
 PARAMETERS = """\
     input_shape : None, int or tuple of int, default=None
         Shape of one sample when ``X`` is 2-D (flattened): ``(length,)`` for a
@@ -62,6 +82,10 @@ PARAMETERS = """\
         among the layers of that kind, as ``print(network_)`` shows them), or
         a position in ``layers_`` (``-1`` is the output layer's scores).
 
+    init : {"he", "glorot"}, default="he"
+        Uniform initialization of the weights, scaled for ReLU (He) or by
+        fan-in and fan-out (Glorot). Biases start at zero.
+
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.
 
@@ -103,8 +127,13 @@ PARAMETERS = """\
     nesterovs_momentum : bool, default=True
         Whether ``solver="sgd"`` uses Nesterov's momentum.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's first and second moment estimates.
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates (the mean of the
+        gradients).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates (the mean of the
+        squared gradients).
 
     epsilon : float, default=1e-8
         Adam's term for numerical stability.
@@ -142,10 +171,6 @@ PARAMETERS = """\
 
     warm_start : bool, default=False
         Let ``fit`` go on from the fitted weights instead of starting anew.
-
-    init : {"he", "glorot"}, default="he"
-        Uniform initialization of the weights, scaled for ReLU (He) or by
-        fan-in and fan-out (Glorot). Biases start at zero.
 
     conv_algorithm : {"auto", "im2col", "fft", "scipy"}, default="auto"
         How convolutions are computed: ``"im2col"`` as one matrix product
