@@ -19,3 +19,24 @@ def digits_small(digits):
 @pytest.fixture
 def rng():
     return np.random.RandomState(0)
+
+
+# The checks of scikit-learn's suite (tests/test_common.py) that train the
+# default network for many epochs or on many datasets.
+SLOW_ESTIMATOR_CHECKS = (
+    "check_classifiers_train",
+    "check_dtype_object",
+    "check_regressor_data_not_an_array",
+    "check_regressors_int",
+    "check_regressors_train",
+    "check_sample_weight_equivalence_on_dense_data",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the slow estimator checks ``slow``, as the slow tests are marked."""
+    for item in items:
+        if getattr(item, "originalname", None) == "test_sklearn_compatible_estimator" and any(
+            f"-{check}" in item.name for check in SLOW_ESTIMATOR_CHECKS
+        ):
+            item.add_marker(pytest.mark.slow)

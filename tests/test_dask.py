@@ -17,7 +17,10 @@ from skcnn import CNNClassifier
 
 # With the dashboard off, a scheduler still serves its health routes on
 # 127.0.0.1:8787, or on another port (with this warning) when 8787 is taken.
-pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+    pytest.mark.slow,  # worker processes and clusters take seconds to start
+]
 
 TINY = dict(input_shape=(8, 8), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
 

@@ -24,6 +24,7 @@ GALLERY = [path for path in EXAMPLES if path.name.startswith("plot_")]
 RUN_GALLERY = os.environ.get("SKCNN_RUN_GALLERY") == "1"
 
 
+@pytest.mark.slow
 def test_readme_python_blocks_run(tmp_path, monkeypatch):
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
     assert len(blocks) >= 3
@@ -37,6 +38,7 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch):
     assert namespace["model"].score(namespace["X_test"], namespace["y_test"]) > 0.9
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
 def test_example_runs(path, monkeypatch):
     if path in GALLERY:

@@ -220,6 +220,7 @@ def test_ctrl_c_stops_after_the_batch_with_a_usable_model(digits_small, monkeypa
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
+@pytest.mark.slow
 def test_dropout_and_average_pooling_learn_digits(digits):
     X, y = digits
     clf = CNNClassifier(
