@@ -6,7 +6,7 @@ from ._version import __version__
 #: HTML repr of an estimator links its "?" icon to the estimator's page of the
 #: API reference, and every parameter and fitted attribute to its entry there
 #: (scikit-learn's ``_doc_link_template``); the page of a class is
-#: ``generated/skcnn.<Class>.html`` in the built documentation.
+#: ``api/skcnn.<Class>.html`` in the built documentation.
 DOCUMENTATION_URL = "https://skcnn.readthedocs.io/en/{version}/"
 
 
@@ -14,7 +14,7 @@ def doc_link_template(version=__version__):
     """The template of the API page links: ``stable`` for releases, ``latest`` otherwise."""
     released = version.replace(".", "").isdigit()
     url = DOCUMENTATION_URL.format(version="stable" if released else "latest")
-    return url + "generated/{estimator_module}.{estimator_name}.html"
+    return url + "api/{estimator_module}.{estimator_name}.html"
 
 
 # The HTML repr finds a parameter's entry by the first "<name> : " of the

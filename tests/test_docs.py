@@ -7,6 +7,7 @@ examples run here.
 """
 
 import ast
+import importlib.util
 import os
 import re
 import runpy
@@ -67,3 +68,33 @@ def test_gallery_example_format(path):
     title, underline = ast.get_docstring(tree).strip().splitlines()[:2]
     assert title and set(underline) == {"="} and len(underline) >= len(title)
     assert source.count("# %%") >= 2
+
+
+def test_link_checker_finds_broken_internal_links(tmp_path, capsys):
+    """docs/check_links.py, which .ci/run runs on the built documentation."""
+    spec = importlib.util.spec_from_file_location("check_links", ROOT / "docs" / "check_links.py")
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    (tmp_path / "index.html").write_text(
+        '<a href="page.html#there">fine</a> <a href="page.html#nowhere">no anchor</a> '
+        '<a href="gone.html">no file</a> <a href="https://example.org/x">another site</a> '
+        '<img src="_images/a.png"> <a href="api/">a folder</a>'
+    )
+    (tmp_path / "page.html").write_text(
+        '<h1 id="there">Title</h1> <a href="#there">here</a> <a href="../out.html">out</a>'
+    )
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "a.png").write_bytes(b"")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "index.html").write_text("<p>API</p>")
+    found = {(page.name, link, why) for page, link, why in checker.broken_links(tmp_path)}
+    assert found == {
+        ("index.html", "page.html#nowhere", "no anchor #nowhere"),
+        ("index.html", "gone.html", "no such file"),
+        ("page.html", "../out.html", "points outside the documentation"),
+    }
+    # and the estimators' API pages, which the HTML repr links to, are missing here
+    assert checker.main([str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "no API page" in out and "skcnn.CNNClassifier.html" in out
+    assert out.strip().endswith("5 broken internal links in 3 pages")

@@ -78,6 +78,6 @@ def test_a_cnn_in_a_pipeline_links_too():
 )
 def test_released_versions_link_to_stable_others_to_latest(version, folder):
     template = doc_link_template(version)
-    assert f"/en/{folder}/generated/" in template
-    assert template.endswith("generated/{estimator_module}.{estimator_name}.html")
+    assert f"/en/{folder}/api/" in template
+    assert template.endswith("api/{estimator_module}.{estimator_name}.html")
     assert template.count("{") == 2
