@@ -4,8 +4,8 @@ The displays follow scikit-learn's pattern (as in :mod:`sklearn.inspection`):
 ``Display.from_estimator(estimator, ...)`` computes what to show and plots
 it; the display keeps the computed data, and ``display.plot(ax=...)`` draws
 it again, on other axes or with other options. Plotting needs matplotlib
-(``pip install "skcnn[plot]"``); computing does not, and ``import skcnn``
-never imports it.
+(``pip install matplotlib``, or ``pip install ".[plot]"`` from a clone of
+skcnn); computing does not, and ``import skcnn`` never imports it.
 
 Layers are named after the words of the ``layers=`` specs, counted from 1
 in the order the estimator states them (``layers_``): ``"conv1"``,
@@ -29,7 +29,8 @@ def _check_matplotlib(caller):
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            f"{caller} requires matplotlib: pip install 'skcnn[plot]' (or pip install matplotlib)."
+            f"{caller} requires matplotlib: pip install matplotlib (or, from a clone of "
+            f"skcnn, pip install '.[plot]')."
         ) from exc
     return plt
 

@@ -22,7 +22,8 @@ def test_core_imports_without_matplotlib():
         "    print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "skcnn[plot]" in out.stdout
+    assert "requires matplotlib: pip install matplotlib" in out.stdout
+    assert "pip install '.[plot]'" in out.stdout
 
 
 matplotlib = pytest.importorskip("matplotlib")
