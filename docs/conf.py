@@ -41,7 +41,9 @@ html_theme_options = {
 }
 html_static_path = ["_static"]
 html_css_files = ["skcnn.css"]
-html_sidebars = {"index": [], "changelog": []}
+# A class's page keeps "On this page" (its methods) and leaves out the list of
+# the other pages (the API reference lists them), for room: see _static/skcnn.css.
+html_sidebars = {"index": [], "changelog": [], "api/*": []}
 html_show_sourcelink = False
 
 # --- links to the other projects' documentation ------------------------------

@@ -23,6 +23,7 @@ of the repository installs both.
 import warnings
 
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.callback import ProgressBar, ScoringMonitor
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -56,7 +57,7 @@ with warnings.catch_warnings():
 log = monitor.get_logs()  # the log of the most recent fit
 epochs = [row for row in log.data if row["task_name"] == "epoch"]
 accuracy = [row["accuracy"] for row in epochs]
-print(f"training accuracy after each epoch: {[round(a, 3) for a in accuracy]}")
+print("training accuracy after each epoch:", np.round(accuracy, 3))
 
 # %%
 # The log and the estimator's own ``loss_curve_`` side by side:
@@ -77,4 +78,4 @@ plt.show()
 # entry in the API reference (hover over it for the description), the
 # parameters set by hand come first, and a fitted model lists its fitted
 # attributes too. The "?" icon opens the estimator's page.
-clf  # noqa: B018 (a notebook shows the last expression of a cell)
+clf
