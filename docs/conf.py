@@ -41,9 +41,11 @@ html_theme_options = {
 }
 html_static_path = ["_static"]
 html_css_files = ["skcnn.css"]
-# A class's page keeps "On this page" (its methods) and leaves out the list of
-# the other pages (the API reference lists them), for room: see _static/skcnn.css.
-html_sidebars = {"index": [], "changelog": [], "api/*": []}
+# Room for code (see _static/skcnn.css): the top-level pages have no section
+# navigation to show on the left, and a class's page keeps "On this page" (its
+# methods) without the list of the other pages (the API reference lists them).
+# The examples keep the list of examples.
+html_sidebars = {"*": [], "api/*": []}
 html_show_sourcelink = False
 
 # --- links to the other projects' documentation ------------------------------
