@@ -326,7 +326,8 @@ def markdown(results):
             )
         else:
             ratios = "n/a | n/a"
-        lines.append(f"| {label} | {ours:.0f} | {theirs or 0:.0f} | {ratios} |")
+        torch_rate = f"{theirs:.0f}" if theirs else "n/a"  # n/a: PyTorch not installed
+        lines.append(f"| {label} | {ours:.0f} | {torch_rate} | {ratios} |")
     c = results["conv_flops"]
     lines += [
         "",

@@ -57,16 +57,25 @@ print(clf.network_)
 print(f"Test accuracy: {clf.score(X_test, y_test):.3f}")
 
 # %%
-# Filters across channels
-# -----------------------
-# Every column is one filter of the first layer, every row its weights on
-# one input channel (0 red, 1 green, 2 blue). A filter with positive weights
-# on red and negative ones on green responds to red things only.
+# Filters in colour
+# -----------------
+# Each filter of the first layer spans the three input channels, so it
+# shows as one small colour image: grey is a weight of zero, and a filter
+# that is red where the others are grey rewards red in its input there.
+# Filters are numbered as in the layer (``coefs_[0][..., k]``).
 FilterDisplay.from_estimator(clf, layer="conv1")
+
+# %%
+# The same filters channel by channel (``rgb=False``): every column is one
+# filter, every row its weights on one input channel (0 red, 1 green, 2
+# blue). A filter with positive weights on red and negative ones on green
+# responds to red things only.
+FilterDisplay.from_estimator(clf, layer="conv1", rgb=False)
 
 # %%
 # Feature maps
 # ------------
-# The input row shows the three channels of one test image.
+# One test image (in colour, top row) through the network: every map is
+# numbered as the filter that makes it.
 FeatureMapDisplay.from_estimator(clf, X_test[0], layers=["conv1", "relu1", "maxpool1", "maxpool2"])
 plt.show()

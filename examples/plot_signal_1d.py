@@ -43,7 +43,7 @@ for ax, name in zip(axes, names):
     ax.axvspan(starts[i], starts[i] + width, color="C1", alpha=0.2, label="the pattern")
     ax.set_title(name, fontsize=10)
 axes[0].legend(loc="upper right")
-axes[-1].set_xlabel("time step")
+_ = axes[-1].set_xlabel("time step")
 
 # %%
 # The network

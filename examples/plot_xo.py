@@ -32,7 +32,7 @@ for ax, image, label in zip(axes.flat, X_train, y_train):
     ax.imshow(image, cmap="gray_r", vmin=-1, vmax=1)
     ax.set_title(label)
     ax.set_axis_off()
-fig.suptitle("Training images: pixels are 1 (black) on the stroke, -1 (white) elsewhere")
+_ = fig.suptitle("Training images: pixels are 1 (black) on the stroke, -1 (white) elsewhere")
 
 # %%
 # A small network

@@ -30,6 +30,7 @@ except ImportError:  # older scikit-learn: fit works the same, without callbacks
 
 from ._architecture import architecture_specs, make_network, with_output
 from ._augmentation import shift_and_flip
+from ._docs import doc_link_template
 from ._engine.kernels import CONV_ALGORITHMS, PADDING_MODES
 from ._engine.network import layer_names
 from ._engine.optimizers import SGD, Adam
@@ -51,6 +52,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     Subclasses say how targets become network outputs (:meth:`_encode_y`,
     :meth:`_n_outputs`) and which loss trains them (:meth:`_make_loss`).
     """
+
+    # The HTML repr (notebooks) links the estimator, its parameters and fitted
+    # attributes to its page of the API reference, as scikit-learn's own do.
+    _doc_link_module = "skcnn"
+    _doc_link_template = doc_link_template()
 
     _parameter_constraints: dict = {
         "input_shape": [None, "array-like", Interval(Integral, 1, None, closed="left")],
@@ -92,7 +98,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         "conv_algorithm": [StrOptions({"auto", *CONV_ALGORITHMS})],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
-        "verbose": ["verbose"],
+        "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
     }
 
     @abstractmethod

@@ -393,7 +393,7 @@ CNNClassifier.__doc__ = compose(
     >>> from skcnn import CNNClassifier
     >>> X, y = load_digits(return_X_y=True)
     >>> X_train, X_test, y_train, y_test = train_test_split(X / 16, y, random_state=0)
-    >>> clf = CNNClassifier(input_shape=(8, 8), max_iter=20, random_state=0)
+    >>> clf = CNNClassifier(input_shape=(8, 8), max_iter=10, random_state=0)
     >>> clf.fit(X_train, y_train).score(X_test, y_test) > 0.95
     True
     >>> clf.predict_proba(X_test[:1]).shape

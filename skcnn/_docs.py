@@ -2,6 +2,26 @@
 
 import textwrap
 
+from ._version import __version__
+
+#: Where the documentation of each release is published. In a notebook, the
+#: HTML repr of an estimator links its "?" icon to the estimator's page of the
+#: API reference, and every parameter and fitted attribute to its entry there
+#: (scikit-learn's ``_doc_link_template``); the page of a class is
+#: ``api/skcnn.<Class>.html`` in the built documentation.
+DOCUMENTATION_URL = "https://skcnn.readthedocs.io/en/{version}/"
+
+
+def doc_link_template(version=__version__):
+    """The template of the API page links: ``stable`` for releases, ``latest`` otherwise."""
+    released = version.replace(".", "").isdigit()
+    url = DOCUMENTATION_URL.format(version="stable" if released else "latest")
+    return url + "api/{estimator_module}.{estimator_name}.html"
+
+
+# The HTML repr finds a parameter's entry by the first "<name> : " of the
+# docstring: every entry is "name : type" on a line of its own, and no name
+# ends a name placed before it (init comes before learning_rate_init).
 PARAMETERS = """\
     input_shape : None, int or tuple of int, default=None
         Shape of one sample when ``X`` is 2-D (flattened): ``(length,)`` for a
@@ -82,6 +102,10 @@ PARAMETERS = """\
         among the layers of that kind, as ``print(network_)`` shows them), or
         a position in ``layers_`` (``-1`` is the output layer's scores).
 
+    init : {"he", "glorot"}, default="he"
+        Uniform initialization of the weights, scaled for ReLU (He) or by
+        fan-in and fan-out (Glorot). Biases start at zero.
+
     solver : {"adam", "sgd"}, default="adam"
         ``"sgd"`` is stochastic gradient descent with momentum.
 
@@ -123,8 +147,13 @@ PARAMETERS = """\
     nesterovs_momentum : bool, default=True
         Whether ``solver="sgd"`` uses Nesterov's momentum.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Decay rates of Adam's first and second moment estimates.
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first moment estimates (the mean of the
+        gradients).
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second moment estimates (the mean of the
+        squared gradients).
 
     epsilon : float, default=1e-8
         Adam's term for numerical stability.
@@ -177,10 +206,6 @@ PARAMETERS = """\
         Batches between checkpoints inside an epoch; ``None`` writes one at
         the end of every epoch only.
 
-    init : {"he", "glorot"}, default="he"
-        Uniform initialization of the weights, scaled for ReLU (He) or by
-        fan-in and fan-out (Glorot). Biases start at zero.
-
     conv_algorithm : {"auto", "im2col", "fft", "scipy"}, default="auto"
         How convolutions are computed: ``"im2col"`` as one matrix product
         (BLAS), ``"fft"`` by multiplying spectra (fast for large kernels),
@@ -195,8 +220,14 @@ PARAMETERS = """\
         Seeds weight initialization and shuffling. An int gives the same
         model, run after run.
 
-    verbose : bool, default=False
-        Print the loss and time of every epoch.
+    verbose : int or bool, default=False
+        What ``fit`` and ``partial_fit`` print: ``0`` (``False``) nothing;
+        ``1`` (``True``) the loss and time of every epoch, and why training
+        stops or the learning rate drops; ``2`` also a progress line inside
+        every epoch (batches done, images per second, time left), redrawn in
+        place at most four times a second and ended with a newline when the
+        epoch ends. Epochs shorter than a quarter of a second show no
+        progress line.
 
 """
 

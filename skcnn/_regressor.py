@@ -288,7 +288,7 @@ default="squared_error"
     >>> # Regress the brightness of the left half of every image, standardized.
     >>> brightness = X.reshape(-1, 8, 8)[:, :, :4].mean(axis=(1, 2))
     >>> target = (brightness - brightness.mean()) / brightness.std()
-    >>> reg = CNNRegressor(input_shape=(8, 8), max_iter=20, random_state=0)
+    >>> reg = CNNRegressor(input_shape=(8, 8), max_iter=10, random_state=0)
     >>> reg.fit(X[:1000] / 16, target[:1000]).score(X[1000:] / 16, target[1000:]) > 0.9
     True
 """,

@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.utils import gen_batches
 
 from ._engine.parallel import DataParallel, available_threads
+from ._progress import BatchProgress
 
 
 @dataclass
@@ -206,7 +207,8 @@ class Trainer:
     n_threads : int, default=None
         Threads that may train at once; by default as many as BLAS may use.
     verbose : int, default=0
-        1 prints a line per epoch.
+        1 prints a line per epoch; 2 also a progress line inside every epoch
+        (:class:`~skcnn._progress.BatchProgress`).
     checkpoint : callable, default=None
         ``checkpoint(trainer, position, best)`` saves where training stands:
         after every epoch (``position`` is ``None``), and every
@@ -346,6 +348,12 @@ class Trainer:
             position = Position(order)
         every = self.checkpoint_every if self.checkpoint is not None else None
         batches = list(gen_batches(n_samples, self.batch_size))
+        progress = BatchProgress(
+            n_samples,
+            self.batch_size,
+            f"Epoch {self.history.n_iter + 1}",
+            enabled=self.verbose >= 2,
+        )
         for batch in batches[position.batch :]:
             index = batch if position.order is None else position.order[batch]
             X_batch, y_batch = X[index], y[index]
@@ -359,10 +367,12 @@ class Trainer:
                 position.total_weight += batch_weight
             position.n_seen += len(y_batch)
             position.batch += 1
+            progress.update(position.n_seen)
             if self._interrupt is not None and self._interrupt.raised:
                 break
             if every and position.batch % every == 0 and position.batch < len(batches):
                 self.checkpoint(self, position, best)
+        progress.close()
         return position
 
     def evaluate(self, X, y, sample_weight=None):

@@ -4,8 +4,8 @@ The displays follow scikit-learn's pattern (as in :mod:`sklearn.inspection`):
 ``Display.from_estimator(estimator, ...)`` computes what to show and plots
 it; the display keeps the computed data, and ``display.plot(ax=...)`` draws
 it again, on other axes or with other options. Plotting needs matplotlib
-(``pip install "skcnn[plot]"``); computing does not, and ``import skcnn``
-never imports it.
+(``pip install matplotlib``, or ``pip install ".[plot]"`` from a clone of
+skcnn); computing does not, and ``import skcnn`` never imports it.
 
 Layers are named after the words of the ``layers=`` specs, counted from 1
 in the order the estimator states them (``layers_``): ``"conv1"``,
@@ -29,7 +29,8 @@ def _check_matplotlib(caller):
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            f"{caller} requires matplotlib: pip install 'skcnn[plot]' (or pip install matplotlib)."
+            f"{caller} requires matplotlib: pip install matplotlib (or, from a clone of "
+            f"skcnn, pip install '.[plot]')."
         ) from exc
     return plt
 
@@ -118,18 +119,37 @@ def _stated_network(estimator):
 
 
 def _mosaic(images, vertical=False, gap=1):
-    """Tile 2-D arrays of one shape into one array, separated by NaN gaps."""
-    height, width = images[0].shape
+    """Tile arrays of one shape (2-D, or 3-D colour) into one, separated by NaN gaps."""
+    height, width = images[0].shape[:2]
+    rest = images[0].shape[2:]
     n = len(images)
     if vertical:
-        out = np.full((n * (height + gap) - gap, width), np.nan)
+        out = np.full((n * (height + gap) - gap, width, *rest), np.nan)
         for i, image in enumerate(images):
             out[i * (height + gap) : i * (height + gap) + height] = image
     else:
-        out = np.full((height, n * (width + gap) - gap), np.nan)
+        out = np.full((height, n * (width + gap) - gap, *rest), np.nan)
         for i, image in enumerate(images):
             out[:, i * (width + gap) : i * (width + gap) + width] = image
     return out
+
+
+def _grid(tiles, per_row, gap=1, row_gap=1):
+    """Tiles in rows of ``per_row``, left to right, top to bottom; blank (NaN) fill."""
+    blank = np.full(tiles[0].shape, np.nan)
+    rows = [
+        _mosaic(
+            [tiles[i] if i < len(tiles) else blank for i in range(start, start + per_row)], gap=gap
+        )
+        for start in range(0, len(tiles), per_row)
+    ]
+    return _mosaic(rows, vertical=True, gap=row_gap)
+
+
+def _rgba(mosaic):
+    """An RGB mosaic with NaN gaps as an RGBA image, the gaps transparent."""
+    alpha = np.isfinite(mosaic[..., :1]).astype(float)
+    return np.concatenate([np.nan_to_num(mosaic, nan=1.0), alpha], axis=-1)
 
 
 def _diverging_cmap(plt, cmap):
@@ -141,28 +161,70 @@ def _symmetric_limit(values):
     return limit or 1.0
 
 
+def _check_max(value, name):
+    """``None`` or an int >= 1, else a ValueError naming the argument."""
+    if value is None or (
+        isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value >= 1
+    ):
+        return value
+    raise ValueError(f"{name} must be an int >= 1 or None (all); got {value!r}.")
+
+
+def _check_rgb(rgb):
+    if rgb is True or rgb is False or (isinstance(rgb, str) and rgb == "auto"):
+        return rgb
+    raise ValueError(f'rgb must be "auto", True or False; got {rgb!r}.')
+
+
+def _strongest(norms, limit):
+    """Indices of the ``limit`` largest ``norms``, largest first (all, in order, if they fit)."""
+    if limit is None or len(norms) <= limit:
+        return np.arange(len(norms))
+    return np.argsort(-norms, kind="stable")[:limit]
+
+
+def _hide_frame(ax):
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 class FilterDisplay:
     """The learned filters of a convolution layer, as a grid of small images.
 
     Every column is one filter, every row one of its input channels: the
     pattern the filter looks for. Red weights reward bright (positive)
-    inputs at that pixel, blue ones penalize them. Create it with
-    :meth:`from_estimator`.
+    inputs at that pixel, blue ones penalize them. A layer with many filters
+    or channels shows the strongest ones (largest L2 norm of their weights),
+    strongest first, each labelled with its number in the layer. The
+    filters of a first layer on colour (3-channel) images show as colour
+    images. Create it with :meth:`from_estimator`.
 
     Parameters
     ----------
     filters : ndarray of shape (kernel_height, kernel_width, channels, n_filters)
-        The weights, as in the estimator's ``coefs_``.
+        The weights to show, as in the estimator's ``coefs_``.
     layer_name : str
         Name of the layer, for the title.
+    filter_indices : array-like of int, default=None
+        Number of every shown filter in its layer; ``None`` is ``0, 1, ...``.
+    channel_indices : array-like of int, default=None
+        Number of every shown input channel; ``None`` is ``0, 1, ...``.
+    n_layer_filters : int, default=None
+        Filters of the whole layer, for the title; ``None`` is ``n_filters``.
+    rgb : bool, default=False
+        Show every filter as one colour image of its 3 input channels (red,
+        green, blue): grey is a weight of zero, a filter that rewards red
+        inputs is red.
 
     Attributes
     ----------
     im_ : matplotlib AxesImage
         The mosaic of filters: filters side by side, input channels one
-        under the other (one input channel: rows of 8 when there are more
-        than 16 filters).
+        under the other (one input channel, or colour: rows of 8 filters
+        when there are more than 16).
     colorbar_ : matplotlib Colorbar or None
+        Under the filters (``None`` without colorbar, and in colour).
     ax_ : matplotlib Axes
     figure_ : matplotlib Figure
 
@@ -179,15 +241,40 @@ class FilterDisplay:
     >>> display = FilterDisplay.from_estimator(clf, layer="conv1")
     >>> display.filters.shape
     (3, 3, 1, 6)
+    >>> FilterDisplay.from_estimator(clf, max_filters=2).filters.shape  # the 2 strongest
+    (3, 3, 1, 2)
     """
 
-    def __init__(self, filters, layer_name):
+    def __init__(
+        self,
+        filters,
+        layer_name,
+        *,
+        filter_indices=None,
+        channel_indices=None,
+        n_layer_filters=None,
+        rgb=False,
+    ):
         self.filters = filters
         self.layer_name = layer_name
+        self.filter_indices = filter_indices
+        self.channel_indices = channel_indices
+        self.n_layer_filters = n_layer_filters
+        self.rgb = rgb
 
     @classmethod
     def from_estimator(
-        cls, estimator, *, layer="conv1", channels=None, ax=None, cmap="RdBu_r", colorbar=True
+        cls,
+        estimator,
+        *,
+        layer="conv1",
+        channels=None,
+        max_filters=32,
+        max_channels=8,
+        rgb="auto",
+        ax=None,
+        cmap="RdBu_r",
+        colorbar=True,
     ):
         """Show the filters of one convolution layer of a fitted estimator.
 
@@ -198,13 +285,25 @@ class FilterDisplay:
         layer : str or int, default="conv1"
             A convolution layer, by name (``"conv2"``) or position in ``layers_``.
         channels : list of int, default=None
-            Input channels to show (rows); ``None`` shows them all.
+            Input channels to show (rows), in this order; ``None`` shows
+            them all, or the ``max_channels`` strongest.
+        max_filters : int or None, default=32
+            Show at most this many filters: those of largest L2 norm over
+            all their weights, strongest first. ``None`` shows them all.
+        max_channels : int or None, default=8
+            Without ``channels``, show at most this many input channels:
+            those whose weights in the shown filters have the largest L2
+            norm, strongest first. ``None`` shows them all.
+        rgb : "auto", bool, default="auto"
+            Show every filter as one colour image of its 3 input channels.
+            ``"auto"`` does where that makes sense: the first layer of a
+            network on colour (3-channel) images, all channels shown.
         ax : matplotlib Axes, default=None
-            Where to draw; ``None`` makes a new figure.
+            Where to draw; ``None`` makes a new figure sized to the filters.
         cmap : str, default="RdBu_r"
             A diverging colormap: zero is its middle.
         colorbar : bool, default=True
-            Whether to add a colorbar.
+            Whether to add a colorbar (not in colour).
 
         Returns
         -------
@@ -213,10 +312,13 @@ class FilterDisplay:
         estimator, _ = _final_estimator(estimator)
         names = _names(estimator.layers_)
         index = _layer_index(layer, names, "layer", kinds={"conv"})
-        filters = _stated_network(estimator)[index].weights
+        max_filters = _check_max(max_filters, "max_filters")
+        max_channels = _check_max(max_channels, "max_channels")
+        rgb = _check_rgb(rgb)
+        weights = np.asarray(_stated_network(estimator)[index].weights, dtype=np.float64)
+        n_channels, n_filters = weights.shape[2:]
         if channels is not None:
             channels = np.atleast_1d(np.asarray(channels))
-            n_channels = filters.shape[2]
             if (
                 channels.ndim != 1
                 or not np.issubdtype(channels.dtype, np.integer)
@@ -228,8 +330,27 @@ class FilterDisplay:
                     f"channels must be a list of ints from 0 to {n_channels - 1} (the input "
                     f"channels of {names[index]}); got {channels.tolist()}."
                 )
-            filters = filters[:, :, channels, :]
-        display = cls(filters=np.asarray(filters, dtype=np.float64), layer_name=names[index])
+        if rgb is True and not (n_channels == 3 and channels is None):
+            raise ValueError(
+                f"rgb=True shows filters of 3 input channels (red, green, blue); "
+                f"{names[index]} has {n_channels} input channel(s)"
+                + (", and channels picks some of them." if channels is not None else ".")
+            )
+        if rgb == "auto":
+            rgb = index == 0 and n_channels == 3 and channels is None
+        shown = _strongest(np.sqrt((weights**2).sum(axis=(0, 1, 2))), max_filters)
+        weights = weights[..., shown]
+        if channels is None:
+            limit = None if rgb else max_channels
+            channels = _strongest(np.sqrt((weights**2).sum(axis=(0, 1, 3))), limit)
+        display = cls(
+            filters=weights[:, :, channels, :],
+            layer_name=names[index],
+            filter_indices=shown,
+            channel_indices=channels,
+            n_layer_filters=n_filters,
+            rgb=rgb,
+        )
         return display.plot(ax=ax, cmap=cmap, colorbar=colorbar)
 
     def plot(self, ax=None, *, cmap="RdBu_r", colorbar=True):
@@ -238,7 +359,7 @@ class FilterDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Where to draw; ``None`` makes a new figure.
+            Where to draw; ``None`` makes a new figure sized to the filters.
         cmap : str, default="RdBu_r"
         colorbar : bool, default=True
 
@@ -248,59 +369,90 @@ class FilterDisplay:
             With ``ax_``, ``figure_``, ``im_`` and ``colorbar_`` set.
         """
         plt = _check_matplotlib("FilterDisplay.plot")
-        kh, kw, n_channels, n_filters = self.filters.shape
-        # One input channel: many filters wrap into rows of 8; several: a row per channel.
-        per_row = 8 if n_channels == 1 and n_filters > 16 else n_filters
-        n_rows = n_channels if n_channels > 1 else -(-n_filters // per_row)
+        filters = np.asarray(self.filters, dtype=np.float64)
+        kh, kw, n_channels, n_filters = filters.shape
+        if self.rgb and n_channels != 3:
+            raise ValueError(
+                f"rgb=True needs filters of 3 input channels; these have {n_channels}."
+            )
+        numbers = np.arange(n_filters) if self.filter_indices is None else self.filter_indices
+        channel_numbers = (
+            np.arange(n_channels) if self.channel_indices is None else self.channel_indices
+        )
+        limit = _symmetric_limit(filters)
+        one_row_per_filter_set = self.rgb or n_channels == 1
+        if one_row_per_filter_set:
+            # filters side by side, wrapped into rows of 8 when there are many
+            per_row = 8 if n_filters > 16 else n_filters
+            n_rows = -(-n_filters // per_row)
+            row_gap = 2 if n_rows > 1 else 1  # room for the filter numbers
+            if self.rgb:
+                tiles = [0.5 + 0.5 * filters[..., f] / limit for f in range(n_filters)]
+            else:
+                tiles = [filters[:, :, 0, f] for f in range(n_filters)]
+            mosaic = _grid(tiles, per_row, row_gap=row_gap)
+        else:
+            per_row, n_rows, row_gap = n_filters, n_channels, 1
+            rows = [[filters[:, :, c, f] for f in range(n_filters)] for c in range(n_channels)]
+            mosaic = _mosaic([_mosaic(row) for row in rows], vertical=True)
+        height, width = mosaic.shape[:2]
         if ax is None:
-            width = min(12, 1.5 + 0.45 * per_row * (kw + 1) / 4)
-            height = min(10, 1.2 + 0.45 * n_rows * (kh + 1) / 4)
-            _, ax = plt.subplots(figsize=(max(width, 4.5), max(height, 2.5)), layout="constrained")
-        if n_channels > 1:
-            tiles = [
-                [self.filters[:, :, c, f] for f in range(n_filters)] for c in range(n_channels)
-            ]
+            pixel = min(0.16, 9.0 / width, 7.0 / height)  # inches per weight
+            figsize = (max(4.5, width * pixel + 1.4), max(2.4, height * pixel + 1.8))
+            _, ax = plt.subplots(figsize=figsize, layout="constrained")
+        if self.rgb:
+            self.im_ = ax.imshow(_rgba(mosaic), interpolation="nearest")
         else:
-            blank = np.full((kh, kw), np.nan)
-            tiles = [
-                [
-                    self.filters[:, :, 0, f] if f < n_filters else blank
-                    for f in range(r, r + per_row)
-                ]
-                for r in range(0, n_filters, per_row)
-            ]
-        mosaic = _mosaic([_mosaic(row) for row in tiles], vertical=True)
-        limit = _symmetric_limit(mosaic)
-        self.im_ = ax.imshow(
-            mosaic,
-            cmap=_diverging_cmap(plt, cmap),
-            vmin=-limit,
-            vmax=limit,
-            interpolation="nearest",
-        )
-        step = max(1, per_row // 16)
-        ax.set_xticks(np.arange(0, per_row, step) * (kw + 1) + (kw - 1) / 2)
-        ax.set_xticklabels(range(0, per_row, step))
-        step = max(1, n_rows // 16)
-        if n_channels > 1:
-            ax.set_yticks(np.arange(0, n_rows, step) * (kh + 1) + (kh - 1) / 2)
-            ax.set_yticklabels(range(0, n_rows, step))
-            ax.set_xlabel("filter")
-            ax.set_ylabel("input channel")
-        elif n_rows > 1:
-            ax.set_yticks(np.arange(0, n_rows, step) * (kh + 1) + (kh - 1) / 2)
-            ax.set_yticklabels(range(0, n_filters, step * per_row))
-            ax.set_xlabel("filter = row label + column label")
-        else:
+            self.im_ = ax.imshow(
+                mosaic,
+                cmap=_diverging_cmap(plt, cmap),
+                vmin=-limit,
+                vmax=limit,
+                interpolation="nearest",
+            )
+        centres_x = np.arange(per_row) * (kw + 1) + (kw - 1) / 2
+        small = "small" if per_row <= 16 else "x-small"
+        if one_row_per_filter_set and n_rows > 1:
+            # every filter's number over it
+            ax.set_xticks([])
             ax.set_yticks([])
+            for f, number in enumerate(numbers):
+                row, column = divmod(f, per_row)
+                ax.text(
+                    centres_x[column],
+                    row * (kh + row_gap) - 0.6,
+                    str(number),
+                    ha="center",
+                    va="bottom",
+                    fontsize="x-small",
+                )
+            ax.set_ylim(height - 0.5, -row_gap - 0.5)
             ax.set_xlabel("filter")
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
-        ax.set_title(f"{self.layer_name}: {n_filters} filters of {kh}x{kw}")
-        self.colorbar_ = (
-            ax.figure.colorbar(self.im_, ax=ax, label="weight", shrink=0.8) if colorbar else None
+        else:
+            ax.set_xticks(centres_x, [str(n) for n in numbers], fontsize=small)
+            ax.set_xlabel("filter")
+            if one_row_per_filter_set:
+                ax.set_yticks([])
+            else:
+                centres_y = np.arange(n_rows) * (kh + 1) + (kh - 1) / 2
+                ax.set_yticks(centres_y, [str(c) for c in channel_numbers], fontsize=small)
+                ax.set_ylabel("input channel")
+        if self.rgb:
+            ax.set_xlabel("filter (colour: the input colour it rewards; grey: weight 0)")
+        _hide_frame(ax)
+        total = n_filters if self.n_layer_filters is None else self.n_layer_filters
+        what = (
+            f"{n_filters} filters"
+            if total == n_filters
+            else f"the {n_filters} strongest of {total} filters"
         )
+        ax.set_title(f"{self.layer_name}: {what} of {kh}x{kw}")
+        self.colorbar_ = None
+        if colorbar and not self.rgb:
+            # Under the filters: beside them, its label would run into a neighbouring plot.
+            self.colorbar_ = ax.figure.colorbar(
+                self.im_, ax=ax, location="bottom", shrink=0.5, aspect=25, label="weight"
+            )
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
@@ -309,10 +461,12 @@ class FeatureMapDisplay:
     """One input through the network: what every layer makes of it.
 
     Every row shows the output of one layer, one small image per channel
-    (feature map): after a convolution, where its filter matches (red) or
-    anti-matches (blue); after ReLU, only the matches are left; after
-    pooling, the same maps, smaller. Signals (inputs of height 1) show one
-    strip per channel. Create it with :meth:`from_estimator`.
+    (feature map), numbered as the filters that make them: after a
+    convolution, where its filter matches (red) or anti-matches (blue);
+    after ReLU, only the matches are left; after pooling, the same maps,
+    smaller. A colour (3-channel) input shows as one colour image. Signals
+    (inputs of height 1) show one strip per channel. Create it with
+    :meth:`from_estimator`.
 
     Parameters
     ----------
@@ -320,13 +474,15 @@ class FeatureMapDisplay:
         The input first, then the output of every layer shown.
     names : list of str
         ``"input"``, then the names of the layers shown.
+    rgb : bool, default=False
+        Show the input (the first map, of 3 channels) as one colour image.
 
     Attributes
     ----------
     images_ : list of matplotlib AxesImage
         One per row.
-    colorbars_ : list of matplotlib Colorbar
-        One per row (empty without colorbars).
+    colorbars_ : list of matplotlib Colorbar or None
+        One per row (``None`` for a colour input; empty without colorbars).
     axes_ : ndarray of matplotlib Axes
         One per row.
     figure_ : matplotlib Figure
@@ -348,9 +504,10 @@ class FeatureMapDisplay:
     [(8, 8, 1), (8, 8, 6), (8, 8, 6), (4, 4, 6)]
     """
 
-    def __init__(self, feature_maps, names):
+    def __init__(self, feature_maps, names, *, rgb=False):
         self.feature_maps = feature_maps
         self.names = names
+        self.rgb = rgb
 
     @classmethod
     def from_estimator(
@@ -360,6 +517,7 @@ class FeatureMapDisplay:
         *,
         layers=None,
         max_channels=8,
+        rgb="auto",
         ax=None,
         cmap="RdBu_r",
         colorbar=True,
@@ -379,12 +537,16 @@ class FeatureMapDisplay:
             except dropout (which does nothing at prediction).
         max_channels : int, default=8
             Show at most the first ``max_channels`` channels of every layer.
+        rgb : "auto", bool, default="auto"
+            Show the input as one colour image (its channels red, green and
+            blue, rescaled to its range). ``"auto"`` does for images of 3
+            channels.
         ax : array-like of matplotlib Axes, default=None
             One per row (the input and every layer); ``None`` makes a new figure.
         cmap : str, default="RdBu_r"
             A diverging colormap: zero is its middle.
         colorbar : bool, default=True
-            Whether to add a colorbar to every row.
+            Whether to add a colorbar to every row (but a colour input).
 
         Returns
         -------
@@ -400,6 +562,13 @@ class FeatureMapDisplay:
             )
         if not (isinstance(max_channels, (int, np.integer)) and max_channels >= 1):
             raise ValueError(f"max_channels must be an int >= 1; got {max_channels!r}.")
+        rgb = _check_rgb(rgb)
+        colour_input = shape[2] == 3 and shape[0] > 1
+        if rgb is True and not colour_input:
+            raise ValueError(
+                f"rgb=True shows a colour image: an input of 3 channels, of height > 1; "
+                f"this estimator's inputs have the shape {shape}."
+            )
         network = _stated_network(estimator)
         names = _names(estimator.layers_)
         spatial = [i for i, layer in enumerate(network) if len(layer.output_shape) == 3]
@@ -416,13 +585,14 @@ class FeatureMapDisplay:
                     f"among {[names[i] for i in spatial]}."
                 )
         output = X.reshape(1, *shape)
-        maps, shown = [output[0, ..., :max_channels]], ["input"]
+        rgb = colour_input if rgb == "auto" else rgb
+        maps, shown = [output[0] if rgb else output[0, ..., :max_channels]], ["input"]
         for i, layer in enumerate(network[: (chosen[-1] + 1) if chosen else 0]):
             output = layer.forward(output)
             if i in chosen:
                 maps.append(output[0, ..., :max_channels])
                 shown.append(names[i])
-        display = cls(feature_maps=maps, names=shown)
+        display = cls(feature_maps=maps, names=shown, rgb=rgb)
         return display.plot(ax=ax, cmap=cmap, colorbar=colorbar)
 
     def plot(self, ax=None, *, cmap="RdBu_r", colorbar=True):
@@ -445,12 +615,12 @@ class FeatureMapDisplay:
         signal = self.feature_maps[0].shape[0] == 1
         if ax is None:
             n_cols = max(m.shape[2] for m in self.feature_maps)
-            width = 10 if signal else min(14, 2.5 + 1.3 * n_cols)
+            width = 10 if signal else min(14, 2.8 + 1.3 * n_cols)
             heights = [max(0.9, 0.3 * m.shape[2]) if signal else 1.5 for m in self.feature_maps]
             _, axes = plt.subplots(
                 n_rows,
                 1,
-                figsize=(width, sum(heights) + 0.4 * n_rows),
+                figsize=(width, sum(heights) + 0.5 * n_rows),
                 height_ratios=heights,
                 squeeze=False,
                 layout="constrained",
@@ -464,9 +634,21 @@ class FeatureMapDisplay:
             )
         colormap = _diverging_cmap(plt, cmap)
         self.images_, self.colorbars_ = [], []
-        for axis, maps, name in zip(axes, self.feature_maps, self.names):
-            tiles = [maps[..., c] for c in range(maps.shape[2])]
-            mosaic = _mosaic(tiles, vertical=signal)
+        for row, (axis, maps, name) in enumerate(zip(axes, self.feature_maps, self.names)):
+            height, width, n_channels = maps.shape
+            axis.set_anchor("W")  # rows start at the left edge, whatever their width
+            _hide_frame(axis)
+            axis.set_ylabel(f"{name}\n{height}x{width}", rotation=0, ha="right", va="center")
+            if row == 0 and self.rgb:
+                low, high = float(maps.min()), float(maps.max())
+                image = axis.imshow((maps - low) / ((high - low) or 1.0), interpolation="nearest")
+                axis.set_xticks([])
+                axis.set_yticks([])
+                self.images_.append(image)
+                if colorbar:
+                    self.colorbars_.append(None)
+                continue
+            mosaic = _mosaic([maps[..., c] for c in range(n_channels)], vertical=signal)
             limit = _symmetric_limit(mosaic)
             image = axis.imshow(
                 mosaic,
@@ -476,14 +658,16 @@ class FeatureMapDisplay:
                 interpolation="nearest",
                 aspect="auto" if signal else "equal",
             )
-            axis.set_anchor("W")  # rows start at the left edge, whatever their width
             self.images_.append(image)
-            axis.set_xticks([])
-            axis.set_yticks([])
-            for spine in axis.spines.values():
-                spine.set_visible(False)
-            height, width = maps.shape[:2]
-            axis.set_ylabel(f"{name}\n{height}x{width}", rotation=0, ha="right", va="center")
+            # every map numbered, as the filter (channel) that makes it
+            labels = [str(c) for c in range(n_channels)] if n_channels > 1 else []
+            if signal:
+                axis.set_xticks([])
+                axis.set_yticks(np.arange(n_channels)[: len(labels)] * 2, labels, fontsize="small")
+            else:
+                centres = np.arange(n_channels) * (width + 1) + (width - 1) / 2
+                axis.set_xticks(centres[: len(labels)], labels, fontsize="small")
+                axis.set_yticks([])
             if colorbar:
                 self.colorbars_.append(
                     axis.figure.colorbar(image, ax=axis, shrink=0.9, panchor=False)
@@ -591,6 +775,8 @@ class LossCurveDisplay:
             With ``ax_``, ``score_ax_``, ``figure_`` and ``lines_`` set.
         """
         plt = _check_matplotlib("LossCurveDisplay.plot")
+        from matplotlib.ticker import MaxNLocator
+
         if ax is None:
             _, ax = plt.subplots(figsize=(6.4, 4), layout="constrained")
         epochs = np.arange(1, len(self.loss_curve) + 1)
@@ -604,6 +790,7 @@ class LossCurveDisplay:
                 label="validation loss",
             )
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no epoch 2.5
         ax.set_ylabel("loss")
         if log_scale:
             ax.set_yscale("log")

@@ -21,32 +21,22 @@ def rng():
     return np.random.RandomState(0)
 
 
-def _dask_ml_hyperband_is_broken():
-    """dask-ml <= 2025.1.0's adaptive searches fail on dask >= 2025.3."""
-    try:
-        import dask
-        import dask_ml
-        from packaging.version import Version
-    except ImportError:
-        return False
-    return Version(dask.__version__) >= Version("2025.3") and Version(
-        dask_ml.__version__
-    ) <= Version("2025.1.0")
+# The checks of scikit-learn's suite (tests/test_common.py) that train the
+# default network for many epochs or on many datasets.
+SLOW_ESTIMATOR_CHECKS = (
+    "check_classifiers_train",
+    "check_dtype_object",
+    "check_regressor_data_not_an_array",
+    "check_regressors_int",
+    "check_regressors_train",
+    "check_sample_weight_equivalence_on_dense_data",
+)
 
 
-@pytest.fixture
-def xfail_if_hyperband_is_broken(request):
-    """Expect HyperbandSearchCV to fail where dask-ml's known bug breaks it.
-
-    Strict: once a dask-ml release fixes https://github.com/dask/dask-ml/issues/1016
-    the test passes again, or it fails here and the condition must be updated.
-    """
-    if _dask_ml_hyperband_is_broken():
-        request.applymarker(
-            pytest.mark.xfail(
-                raises=RuntimeError,
-                strict=True,
-                reason="dask-ml <= 2025.1.0 calls dask.persist inside its asynchronous "
-                "Client, which dask >= 2025.3 refuses (dask/dask-ml#1016)",
-            )
-        )
+def pytest_collection_modifyitems(items):
+    """Mark the slow estimator checks ``slow``, as the slow tests are marked."""
+    for item in items:
+        if getattr(item, "originalname", None) == "test_sklearn_compatible_estimator" and any(
+            f"-{check}" in item.name for check in SLOW_ESTIMATOR_CHECKS
+        ):
+            item.add_marker(pytest.mark.slow)

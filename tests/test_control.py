@@ -58,6 +58,7 @@ def fit_past_max_iter(estimator, X, y):
         return estimator.fit(X, y)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_ctrl_c_stops_a_search_and_scores_no_cut_fit(tmp_path, n_jobs):
     script, marker = tmp_path / "search.py", tmp_path / "fits"
@@ -106,6 +107,7 @@ def test_a_regressor_that_learned_nothing_warns(digits):
         fit_past_max_iter(reg, X, (y - y.mean()) / y.std())
 
 
+@pytest.mark.slow
 def test_fashion_mnist_scaled_trains_without_a_word():
     datasets = pytest.importorskip("skcnn.datasets")
     try:
@@ -165,6 +167,7 @@ FIT_WITH_CHECKPOINTS = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_a_fit_killed_mid_epoch_resumes_from_its_checkpoint(tmp_path, digits):
     import joblib
 
@@ -306,6 +309,7 @@ def fit_past_max_iter_with(estimator, X, y, **fit_params):
         return estimator.fit(X, y, **fit_params)
 
 
+@pytest.mark.slow
 def test_validation_data_through_a_pipeline_with_metadata_routing(digits):
     sklearn = pytest.importorskip("sklearn")
     from sklearn.pipeline import Pipeline
@@ -410,6 +414,7 @@ def test_a_multilabel_model_refuses_1d_y_later(digits):
         clf.partial_fit(X, y)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("loss", ["squared_error", "absolute_error", "huber", "poisson"])
 def test_regressor_losses_learn(digits, loss):
     X, y = digits

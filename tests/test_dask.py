@@ -17,7 +17,10 @@ from skcnn import CNNClassifier
 
 # With the dashboard off, a scheduler still serves its health routes on
 # 127.0.0.1:8787, or on another port (with this warning) when 8787 is taken.
-pytestmark = pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning"),
+    pytest.mark.slow,  # worker processes and clusters take seconds to start
+]
 
 TINY = dict(input_shape=(8, 8), hidden_layer_sizes=(8,), max_iter=2, random_state=0)
 
@@ -244,20 +247,40 @@ def test_incremental_passes_over_the_data_again(dask_client, digits_in_chunks):
     assert scores[-1] > max(scores[0], 0.3), scores  # it goes on learning (chance: 0.1)
 
 
-def test_hyperband_searches_architectures_over_chunks(
-    dask_client, digits_in_chunks, xfail_if_hyperband_is_broken
+def test_successive_halving_gives_the_epochs_to_the_best_on_a_dask_cluster(
+    dask_client, digits_small
 ):
-    model_selection = pytest.importorskip("dask_ml.model_selection")
-    X_dask, y_dask = digits_in_chunks
-    grid = {"filters": [(2,), (4,), (8,)], "learning_rate_init": [1e-3, 1e-2]}
-    search = model_selection.HyperbandSearchCV(
-        CNNClassifier(**TINY), grid, max_iter=4, random_state=0
+    """HalvingRandomSearchCV with max_iter as the resource: epochs for the best candidates.
+
+    On the Dask backend it finds what it finds locally, score for score.
+    """
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV
+
+    X, y = digits_small
+    X, y = X[:240], y[:240]
+    search = HalvingRandomSearchCV(
+        CNNClassifier(**{**TINY, "max_iter": 1}),
+        {"filters": [(2,), (4,), (8,)], "learning_rate_init": [1e-3, 1e-2, 3e-2]},
+        resource="max_iter",
+        min_resources=1,
+        max_resources=4,
+        factor=2,
+        n_candidates=4,
+        cv=2,
+        random_state=0,
     )
-    search.fit(X_dask, y_dask, classes=np.arange(10))
-    assert isinstance(search.best_estimator_, CNNClassifier)
-    assert search.best_params_ in [dict(p) for p in search.cv_results_["params"]]
-    assert search.best_params_["filters"] in grid["filters"]
-    # every partial_fit call is one epoch over one chunk, never more than max_iter
-    assert 1 <= search.best_estimator_.n_iter_ <= 4
-    assert search.metadata["n_models"] == len(search.cv_results_["params"]) > 1
-    assert search.best_score_ == max(search.cv_results_["test_score"]) > 0.2  # chance: 0.1
+    local = clone(search).set_params(n_jobs=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        local.fit(X, y)
+        with joblib.parallel_config(backend="dask"):
+            search.set_params(n_jobs=-1).fit(X, y)
+    # 4 candidates for 1 epoch, the best 2 for 2 epochs, the best one for 4
+    assert search.n_candidates_ == [4, 2, 1] and search.n_resources_ == [1, 2, 4]
+    assert search.best_params_["max_iter"] == 4 == search.best_estimator_.max_iter
+    assert search.best_score_ > 0.2  # chance: 0.1
+    local_scores, dask_scores = search_scores(local), search_scores(search)
+    assert local_scores.keys() == dask_scores.keys()
+    for key, value in local_scores.items():
+        np.testing.assert_array_equal(dask_scores[key], value, err_msg=key)

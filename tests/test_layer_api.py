@@ -174,6 +174,7 @@ def test_a_layer_of_ones_own_trains_and_survives_clone_and_pickle(digits_small, 
     )
 
 
+@pytest.mark.slow
 def test_a_saved_model_registers_its_layer_again_in_a_new_process(digits_small, tmp_path):
     X, y = digits_small
     clf = quiet_fit(CNNClassifier(layers=LAYERS, **SMALL), X, y)
@@ -197,6 +198,7 @@ def test_a_saved_model_registers_its_layer_again_in_a_new_process(digits_small, 
     assert result.stdout.strip() == __name__
 
 
+@pytest.mark.slow
 def test_a_grid_search_in_worker_processes_knows_the_layer(digits_small):
     X, y = digits_small
     search = GridSearchCV(
@@ -216,6 +218,7 @@ def test_a_class_stands_for_its_kind_in_specs(digits_small):
     assert clf.layers_[1] == ("scale", 2.0) and layer_class("channel_scale") is Scale
 
 
+@pytest.mark.slow
 def test_skops_loads_the_layer_once_it_is_trusted(digits_small, tmp_path):
     sio = pytest.importorskip("skops.io")
     X, y = digits_small

@@ -10,6 +10,8 @@ from sklearn.metrics import r2_score
 
 from skcnn import CNNRegressor
 
+pytestmark = pytest.mark.slow  # every test trains the default network on 1,200 digits
+
 
 def targets(X):
     """Brightness of the left and of the top half of every 8x8 digit, standardized."""

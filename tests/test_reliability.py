@@ -601,6 +601,7 @@ def test_same_model_whatever_the_thread_count(
     assert_same_weights(*models)
 
 
+@pytest.mark.slow
 def test_same_results_across_n_jobs_of_a_search(digits):
     X, y = digits
     X, y = X[:150], y[:150]

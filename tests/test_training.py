@@ -226,6 +226,7 @@ def test_ctrl_c_stops_after_the_batch_then_raises_with_a_usable_model(digits_sma
     assert clf.n_iter_ == 1 and clf.t_ == 496 and clf.partial_epoch_ is None
 
 
+@pytest.mark.slow
 def test_dropout_and_average_pooling_learn_digits(digits):
     X, y = digits
     clf = CNNClassifier(

@@ -85,6 +85,7 @@ def test_bad_feature_layer_fails_at_fit(digits_small):
         CNNClassifier(feature_layer=1.5, **SMALL).fit(X, y)
 
 
+@pytest.mark.slow
 def test_cnn_features_feed_another_estimator(digits):
     X, y = digits
     pipe = make_pipeline(
