@@ -2,23 +2,9 @@
 
 import numpy as np
 
+from skcnn._engine.gradcheck import numerical_gradient
 
-def numerical_gradient(f, x, eps=1e-6):
-    """dF/dx of a scalar function ``f()`` that reads ``x``, by central differences.
-
-    ``x`` is perturbed in place, one entry at a time, and restored.
-    """
-    grad = np.zeros_like(x)
-    flat, flat_grad = x.reshape(-1), grad.reshape(-1)
-    for i in range(flat.size):
-        original = flat[i]
-        flat[i] = original + eps
-        f_plus = f()
-        flat[i] = original - eps
-        f_minus = f()
-        flat[i] = original
-        flat_grad[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
+__all__ = ["check_layer_gradients", "numerical_gradient"]
 
 
 def check_layer_gradients(layer, X, rng, rtol=1e-6, atol=1e-8, training=False):

@@ -35,35 +35,6 @@ class SoftmaxCrossEntropy:
         return "SoftmaxCrossEntropy()"
 
 
-class SquaredError:
-    """Half the mean squared error, the loss of regression (as in MLPRegressor).
-
-    ``forward(pred, y, sample_weight=None)`` with ``pred`` and ``y`` of shape
-    ``(n, n_outputs)`` returns ``sum_i w_i ||pred_i - y_i||^2 / (2 sum_i w_i)``
-    divided by ``n_outputs``; ``backward()`` returns dL/dpred.
-    """
-
-    def forward(self, pred, y, sample_weight=None):
-        self._diff, self._weight = pred - y, sample_weight
-        per_sample = np.square(self._diff).mean(axis=1) / 2
-        if sample_weight is None:
-            return per_sample.mean()
-        return np.dot(per_sample, sample_weight) / sample_weight.sum()
-
-    def backward(self):
-        n, n_outputs = self._diff.shape
-        # dL/dpred = w (pred - y) / (sum(w) n_outputs)
-        if self._weight is None:
-            grad = self._diff / (n * n_outputs)
-        else:
-            grad = self._diff * (self._weight / (self._weight.sum() * n_outputs))[:, np.newaxis]
-        self._diff = self._weight = None
-        return grad
-
-    def __repr__(self):
-        return "SquaredError()"
-
-
 class _ElementwiseLoss:
     """A loss that is a mean over samples and outputs of ``element(pred, y)``.
 
@@ -93,6 +64,18 @@ class _ElementwiseLoss:
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+class SquaredError(_ElementwiseLoss):
+    """Half the mean squared error, the loss of regression (as in MLPRegressor).
+
+    ``(pred - y)^2 / 2``, averaged over the outputs and (weighted) over the
+    samples; its gradient is ``pred - y``.
+    """
+
+    def _element(self, pred, y):
+        diff = pred - y
+        return np.square(diff) / 2, diff
 
 
 class AbsoluteError(_ElementwiseLoss):
