@@ -383,12 +383,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             validation = self._validation_data(*validation_data, dtype)
         elif self.early_stopping and not incremental:
             rows = saved["rows"] if saved is not None else self._validation_rows(y)
-            train, held_out = rows
-            weights = (None, None)
-            if sample_weight is not None:
-                weights = sample_weight[train], sample_weight[held_out]
-            validation = X[held_out], y[held_out], weights[1]
-            X, y, sample_weight = X[train], y[train], weights[0]
+            (X, y, sample_weight), validation = _split(rows, X, y, sample_weight)
         trainer = self._make_trainer(network, self._batch_size(len(X)))
         trainer.history = self._history()
         n_epochs = 1 if incremental else self.max_iter
@@ -416,37 +411,11 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 resume=resume,
             )
         except Diverged as exc:
-            if checkpoint is not None:  # resuming would diverge again
-                checkpoint.remove()
-            message = self._diverged_message(exc, fresh=first_pass)
-            if first_pass:  # leave no model with non-finite weights behind
-                for name in ("parameters_", "buffers_", "layers_", "_network", "_optimizer"):
-                    self.__dict__.pop(name, None)
-                raise _DivergedError(message) from None
-            # A model trained before keeps what it had before this call (the trainer
-            # put back its weights, optimizer, random streams and history).
-            self._publish(trainer.history)
-            raise _DivergedError(
-                f"{message} The model keeps the weights it had before this call to "
-                f"{'partial_fit' if incremental else 'fit'}."
-            ) from None
+            self._diverged(exc, trainer, first_pass, incremental, checkpoint)
         self._publish(trainer.history)
         self.partial_epoch_ = trainer.partial_epoch
         if reason == "interrupted":
-            if trainer.position is not None:  # the cut epoch's samples trained the model
-                self.t_ += trainer.position.n_seen
-            partial = trainer.partial_epoch
-            done = "" if partial is None else f", {partial:.0%} of it done"
-            raise KeyboardInterrupt(
-                f"Training interrupted (Ctrl-C) in epoch {trainer.interrupted}{done}. The model "
-                f"keeps the weights of the last completed batch and predicts with them; catch "
-                f"KeyboardInterrupt around fit to go on with it."
-                + (
-                    ""
-                    if checkpoint is None
-                    else f" Fitting again resumes from checkpoint={os.fspath(self.checkpoint)!r}."
-                )
-            )
+            self._interrupted(trainer, checkpoint)
         if checkpoint is not None:
             checkpoint.remove()
         if not incremental:
@@ -461,6 +430,40 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         if hooks is not None:
             hooks.fit_end()
         return self
+
+    def _diverged(self, diverged, trainer, first_pass, incremental, checkpoint):
+        """Raise the error of a diverged training, the model left as it was or none."""
+        if checkpoint is not None:  # resuming would diverge again
+            checkpoint.remove()
+        message = self._diverged_message(diverged, fresh=first_pass)
+        if first_pass:  # leave no model with non-finite weights behind
+            for name in ("parameters_", "buffers_", "layers_", "_network", "_optimizer"):
+                self.__dict__.pop(name, None)
+            raise _DivergedError(message) from None
+        # A model trained before keeps what it had before this call (the trainer
+        # put back its weights, optimizer, random streams and history).
+        self._publish(trainer.history)
+        raise _DivergedError(
+            f"{message} The model keeps the weights it had before this call to "
+            f"{'partial_fit' if incremental else 'fit'}."
+        ) from None
+
+    def _interrupted(self, trainer, checkpoint):
+        """Ctrl-C: the model keeps the batches it trained; the caller stops too."""
+        if trainer.position is not None:  # the cut epoch's samples trained the model
+            self.t_ += trainer.position.n_seen
+        partial = trainer.partial_epoch
+        done = "" if partial is None else f", {partial:.0%} of it done"
+        resumes = (
+            ""
+            if checkpoint is None
+            else f" Fitting again resumes from checkpoint={os.fspath(self.checkpoint)!r}."
+        )
+        raise KeyboardInterrupt(
+            f"Training interrupted (Ctrl-C) in epoch {trainer.interrupted}{done}. The model "
+            f"keeps the weights of the last completed batch and predicts with them; catch "
+            f"KeyboardInterrupt around fit to go on with it.{resumes}"
+        )
 
     def _prepare_network(self, first_pass, input_shape, specs, sources, dtype):
         """The network to train: new and initialized, or the fitted one to go on with."""
@@ -851,3 +854,12 @@ class _DivergedError(ValueError):
 def _position(saved):
     """The :class:`~skcnn._training.Position` of a checkpoint, or ``None``."""
     return None if saved is None else Position(**saved)
+
+
+def _split(rows, X, y, sample_weight):
+    """The training data and the held-out data of ``rows``, ``(train, held_out)``."""
+    train, held_out = rows
+    weights = (
+        (None, None) if sample_weight is None else (sample_weight[train], sample_weight[held_out])
+    )
+    return (X[train], y[train], weights[0]), (X[held_out], y[held_out], weights[1])
