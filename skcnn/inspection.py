@@ -832,9 +832,9 @@ def _one_sample(estimator, x):
     shape = estimator.input_shape_
     n_values = int(np.prod(shape))
     try:
-        size = np.size(x)
+        size, ndim = np.size(x), np.ndim(x)
     except (ValueError, TypeError):  # ragged lists: the estimator's reading says why
-        size = n_values
+        size, ndim = n_values, 2
     if size != n_values:
         raise ValueError(
             f"x must be one sample of shape {shape} ({n_values} values, flattened or not), "
@@ -842,7 +842,7 @@ def _one_sample(estimator, x):
         )
     error = None
     # A batch of one, or else one sample: of n_values values, a batch holds one sample.
-    for candidate in (x, [x]) if np.ndim(x) >= 2 else ([x],):
+    for candidate in (x, [x]) if ndim >= 2 else ([x],):
         try:
             return validate_predict_X(estimator, candidate, np.float64)[0]
         except ValueError as exc:
@@ -864,7 +864,8 @@ def _target_index(estimator, scores, target):
                 f"target={target!r} is not a class of this classifier; use one of its "
                 f"classes_ {classes}, or None for the predicted class."
             )
-        return classes.index(target), f"class {target!r}"
+        index = classes.index(target)
+        return index, f"class {classes[index]!r}"
     n_outputs = len(scores)
     if target is None:
         if n_outputs > 1:

@@ -425,6 +425,8 @@ def test_saliency_is_the_gradient_of_the_class_logit(regularized):
     numeric = logit_gradient(network, x.reshape(8, 8, 1), other_class)
     np.testing.assert_allclose(other.saliency, numeric * x.reshape(8, 8, 1), rtol=1e-6, atol=1e-9)
     assert other.target_name == f"class {other_class}"
+    named = SaliencyDisplay.from_estimator(clf, x, target=np.int64(other_class), colorbar=False)
+    assert named.target_name == f"class {other_class}"  # named as in classes_
 
 
 def test_saliency_draws_over_the_image_in_a_users_subplots(fitted):
