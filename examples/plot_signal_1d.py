@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from skcnn import CNNClassifier
-from skcnn.inspection import FeatureMapDisplay, FilterDisplay
+from skcnn.inspection import FeatureMapDisplay, FilterDisplay, SaliencyDisplay
 
 rng = np.random.RandomState(0)
 length, width, n_samples = 96, 16, 900
@@ -75,4 +75,21 @@ FilterDisplay.from_estimator(clf, layer="conv1")
 # convolution responds along the whole signal, but after ReLU and pooling
 # most of what is left sits where the pattern is.
 FeatureMapDisplay.from_estimator(clf, X_test[0], layers=["conv1", "relu1", "maxpool1", "maxpool2"])
+
+# %%
+# Where the evidence is
+# ---------------------
+# The saliency of a signal is the gradient of its class's score (the logit,
+# before the softmax) with respect to every time step: red steps raise the
+# score, blue ones lower it, the background as strong as they are. Times the
+# signal itself (``method="gradient_x_input"``), it is every step's share of
+# the score. The network was never told where the patterns are; the
+# saliency of each test signal sits on its pattern (shaded on the right).
+test_starts = train_test_split(starts, random_state=0)[1]
+fig, axes = plt.subplots(3, 1, figsize=(8, 7), sharex=True, layout="constrained")
+for ax, name in zip(axes, names):
+    i = np.flatnonzero(y_test == name)[0]
+    SaliencyDisplay.from_estimator(clf, X_test[i], target=name, method="gradient_x_input", ax=ax)
+    ax.axvspan(test_starts[i], test_starts[i] + width, ymax=0.06, color="k", label="the pattern")
+axes[0].legend(loc="upper left")
 plt.show()

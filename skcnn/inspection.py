@@ -1,4 +1,4 @@
-"""Pictures of a fitted network: its filters, its feature maps, its training.
+"""Pictures of a fitted network: its filters, its feature maps, its training, its evidence.
 
 The displays follow scikit-learn's pattern (as in :mod:`sklearn.inspection`):
 ``Display.from_estimator(estimator, ...)`` computes what to show and plots
@@ -18,9 +18,17 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseCNN
+from ._engine.attribution import score_gradient
 from ._engine.network import layer_names as _names
+from ._shapes import validate_predict_X
 
-__all__ = ["FeatureMapDisplay", "FilterDisplay", "LossCurveDisplay", "layer_names"]
+__all__ = [
+    "FeatureMapDisplay",
+    "FilterDisplay",
+    "LossCurveDisplay",
+    "SaliencyDisplay",
+    "layer_names",
+]
 
 
 def _check_matplotlib(caller):
@@ -810,3 +818,415 @@ class LossCurveDisplay:
         ax.set_title("Training curves")
         self.ax_, self.figure_ = ax, ax.figure
         return self
+
+
+_SALIENCY_METHODS = ("gradient", "gradient_x_input")
+
+
+def _one_sample(estimator, x):
+    """``x`` as one image of the fitted shape, read by the estimator's own path for ``X``.
+
+    ``x`` is one sample (flattened, or shaped as a sample of ``X``) or a
+    batch of one; what the estimator refuses in ``X`` it refuses here.
+    """
+    shape = estimator.input_shape_
+    n_values = int(np.prod(shape))
+    try:
+        size, ndim = np.size(x), np.ndim(x)
+    except (ValueError, TypeError):  # ragged lists: the estimator's reading says why
+        size, ndim = n_values, 2
+    if size != n_values:
+        raise ValueError(
+            f"x must be one sample of shape {shape} ({n_values} values, flattened or not), "
+            f"or a batch of one; got an array of shape {np.shape(x)}."
+        )
+    error = None
+    # A batch of one, or else one sample: of n_values values, a batch holds one sample.
+    for candidate in (x, [x]) if ndim >= 2 else ([x],):
+        try:
+            return validate_predict_X(estimator, candidate, np.float64)[0]
+        except ValueError as exc:
+            error = exc
+    raise ValueError(
+        f"x cannot be read as one sample of shape {shape} or a batch of one: {error}"
+    ) from None
+
+
+def _target_index(estimator, scores, target):
+    """The output whose score is explained, and what to call it: ``(index, name)``."""
+    if hasattr(estimator, "classes_"):
+        classes = estimator.classes_.tolist()
+        if target is None:  # the predicted class (multilabel: the most probable label)
+            index = int(np.argmax(scores))
+            return index, f"class {classes[index]!r} (predicted)"
+        if np.ndim(target) != 0 or target not in classes:
+            raise ValueError(
+                f"target={target!r} is not a class of this classifier; use one of its "
+                f"classes_ {classes}, or None for the predicted class."
+            )
+        index = classes.index(target)
+        return index, f"class {classes[index]!r}"
+    n_outputs = len(scores)
+    if target is None:
+        if n_outputs > 1:
+            raise ValueError(
+                f"this regressor predicts {n_outputs} outputs: say which to explain with "
+                f"target=0 to {n_outputs - 1}."
+            )
+        return 0, "the output"
+    if not (
+        isinstance(target, (int, np.integer))
+        and not isinstance(target, bool)
+        and 0 <= target < n_outputs
+    ):
+        raise ValueError(
+            f"target must be the index of an output of this regressor, an int from 0 to "
+            f"{n_outputs - 1}; got {target!r}."
+        )
+    return int(target), f"output {int(target)}"
+
+
+def _check_tokens(tokens, n_positions, sample_shape):
+    """``tokens`` as a list of strings, one per position of a sequence."""
+    if isinstance(tokens, str):
+        tokens = list(tokens)  # a string: one character per position
+    try:
+        tokens = list(tokens)
+    except TypeError:
+        raise TypeError(
+            f"tokens must be a list of strings, one per position; got {type(tokens).__name__}."
+        ) from None
+    not_str = [t for t in tokens if not isinstance(t, str)]
+    if not_str:
+        raise TypeError(f"tokens must be strings, one per position; got {not_str[0]!r}.")
+    if n_positions is None:
+        raise ValueError(
+            f"tokens label the positions of a sequence (inputs of height 1, or token ids "
+            f"the first layer embeds); this estimator's inputs are images of shape "
+            f"{sample_shape}."
+        )
+    if len(tokens) != n_positions:
+        raise ValueError(
+            f"tokens has {len(tokens)} entries, but the input has {n_positions} positions; "
+            f"give one string per position."
+        )
+    return tokens
+
+
+def _overlay(plt, values, limit, cmap, alpha):
+    """Signed ``values`` as RGBA colours, as opaque as they are strong (0: transparent)."""
+    from matplotlib.colors import Normalize
+
+    rgba = plt.get_cmap(cmap)(Normalize(-limit, limit)(values))
+    rgba[..., 3] = np.where(np.isfinite(values), alpha * np.abs(values) / limit, 0.0)
+    return rgba
+
+
+class SaliencyDisplay:
+    """Where the evidence is: the input values that move the score of a class.
+
+    A saliency map is the gradient of one output score with respect to the
+    input: how much, and which way, the score changes with every pixel,
+    time step, spectrogram cell or character (Simonyan et al., 2014). It is
+    computed exactly, by the network's own backward pass through the
+    function ``predict`` computes (dropout off, batch normalization with its
+    running statistics). Red values raise the score, blue ones lower it;
+    the map is drawn over the input, as opaque as it is strong. Create it
+    with :meth:`from_estimator`.
+
+    Parameters
+    ----------
+    saliency : ndarray of shape (height, width, channels) or (n_positions,)
+        The saliency of every input value, or of every position of a
+        sequence (one value per token).
+    sample : ndarray of shape (height, width, channels)
+        The input, as the network sees it.
+    target_name : str
+        What the saliency explains, for the title (``"class 3 (predicted)"``).
+    score : float
+        That score: the logit of the class (before the softmax), or the
+        regression output.
+    method : {"gradient", "gradient_x_input"}, default="gradient"
+    tokens : list of str, default=None
+        The text of every position of a sequence, drawn with the saliency
+        as its background colour.
+
+    Attributes
+    ----------
+    im_ : matplotlib AxesImage
+        The saliency, as an RGBA image (its colours say the sign and size,
+        its opacity the size).
+    image_ : matplotlib AxesImage or None
+        The input image under it (``None`` for signals and tokens).
+    lines_ : list of matplotlib Line2D
+        A signal's channels (empty for images and tokens).
+    texts_ : list of matplotlib Text
+        The tokens (empty without).
+    colorbar_ : matplotlib Colorbar or None
+    ax_ : matplotlib Axes
+    figure_ : matplotlib Figure
+
+    See Also
+    --------
+    FeatureMapDisplay : What every layer makes of one input.
+
+    References
+    ----------
+    K. Simonyan, A. Vedaldi and A. Zisserman, "Deep inside convolutional
+    networks: visualising image classification models and saliency maps",
+    ICLR workshop, 2014.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skcnn import CNNClassifier
+    >>> from skcnn.inspection import SaliencyDisplay
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = CNNClassifier(input_shape=(8, 8), filters=(6,), hidden_layer_sizes=(),
+    ...                     max_iter=5, random_state=0).fit(X / 16, y)
+    >>> display = SaliencyDisplay.from_estimator(clf, X[0] / 16)
+    >>> display.target_name, display.saliency.shape
+    ('class 0 (predicted)', (8, 8, 1))
+    >>> SaliencyDisplay.from_estimator(clf, X[0] / 16, target=8).target_name
+    'class 8'
+    """
+
+    def __init__(self, saliency, sample, target_name, score, *, method="gradient", tokens=None):
+        self.saliency = saliency
+        self.sample = sample
+        self.target_name = target_name
+        self.score = score
+        self.method = method
+        self.tokens = tokens
+
+    @classmethod
+    def from_estimator(
+        cls,
+        estimator,
+        x,
+        *,
+        target=None,
+        method="gradient",
+        tokens=None,
+        ax=None,
+        cmap="RdBu_r",
+        alpha=0.8,
+        colorbar=True,
+    ):
+        """Show the saliency of one sample for one output of a fitted estimator.
+
+        Parameters
+        ----------
+        estimator : CNNClassifier, CNNRegressor or Pipeline
+            Fitted; a pipeline transforms ``x`` with its first steps, and the
+            saliency is that of the input its final step sees.
+        x : array-like
+            One sample: flattened or of the shape of a sample of ``X``, or a
+            batch of one; read as the estimator reads ``X``.
+        target : class label or int, default=None
+            Whose score to explain: a class of ``classes_`` (by default the
+            predicted one; for multilabel classifiers the most probable
+            label), or for a regressor the index of an output (by default
+            the only one). The score is the output layer's: the logit of
+            the class, before the softmax; the regression output (for
+            ``loss="poisson"``, its log).
+        method : {"gradient", "gradient_x_input"}, default="gradient"
+            ``"gradient"``: d(score)/d(input), how the score moves with
+            every input value. ``"gradient_x_input"``: the gradient times
+            the input, the share of every value in the score to first
+            order (zero where the input is zero).
+        tokens : str or list of str, default=None
+            For sequences (inputs of height 1): the text of every position
+            (a string gives one character per position), drawn with the
+            saliency of the position (summed over its channels) as its
+            background. Where the first layer embeds token ids (it has no
+            input gradient), the saliency of every position is taken at the
+            embedding's output and summed over its dimensions; the tokens
+            default to the ids.
+        ax : matplotlib Axes, default=None
+            Where to draw; ``None`` makes a new figure.
+        cmap : str, default="RdBu_r"
+            A diverging colormap: zero is its middle.
+        alpha : float, default=0.8
+            The opacity of the strongest saliency, in (0, 1].
+        colorbar : bool, default=True
+            Whether to add a colorbar.
+
+        Returns
+        -------
+        display : SaliencyDisplay
+        """
+        estimator, x = _final_estimator(estimator, x)
+        if method not in _SALIENCY_METHODS:
+            raise ValueError(
+                f"method must be one of {', '.join(map(repr, _SALIENCY_METHODS))}; got {method!r}."
+            )
+        _check_alpha(alpha)
+        sample = _one_sample(estimator, x)
+        network = estimator._load_network(np.float64)
+        batch = sample[np.newaxis]
+        scores = network.forward(batch)[0].reshape(-1)
+        index, target_name = _target_index(estimator, scores, target)
+        weights = np.zeros((1, scores.size))
+        weights[0, index] = 1.0
+        _, gradient, inputs = score_gradient(network, batch, weights)
+        saliency = gradient[0] if method == "gradient" else (gradient * inputs)[0]
+        embedded = not network.steps[0].has_input_gradient  # an embedding of token ids
+        positions = None
+        if embedded:  # one value per token: summed over the embedding's dimensions
+            saliency = saliency.sum(axis=-1).reshape(-1)
+            positions = saliency.size
+        elif sample.shape[0] == 1:
+            positions = sample.shape[1]
+        if tokens is not None:
+            tokens = _check_tokens(tokens, positions, sample.shape)
+            if not embedded:
+                saliency = saliency.sum(axis=-1).reshape(-1)
+        elif embedded:
+            tokens = [str(int(i)) if float(i).is_integer() else str(i) for i in sample.ravel()]
+        display = cls(
+            saliency=saliency,
+            sample=sample,
+            target_name=target_name,
+            score=float(scores[index]),
+            method=method,
+            tokens=tokens,
+        )
+        return display.plot(ax=ax, cmap=cmap, alpha=alpha, colorbar=colorbar)
+
+    def plot(self, ax=None, *, cmap="RdBu_r", alpha=0.8, colorbar=True):
+        """Draw the saliency over the input.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; ``None`` makes a new figure.
+        cmap : str, default="RdBu_r"
+        alpha : float, default=0.8
+        colorbar : bool, default=True
+
+        Returns
+        -------
+        display : SaliencyDisplay
+            With ``ax_``, ``figure_``, ``im_``, ``image_``, ``lines_``,
+            ``texts_`` and ``colorbar_`` set.
+        """
+        plt = _check_matplotlib("SaliencyDisplay.plot")
+        from matplotlib.cm import ScalarMappable
+        from matplotlib.colors import Normalize
+
+        _check_alpha(alpha)
+        saliency = np.asarray(self.saliency, dtype=np.float64)
+        sample = np.asarray(self.sample, dtype=np.float64)
+        limit = _symmetric_limit(saliency)
+        self.image_, self.lines_, self.texts_ = None, [], []
+        if self.tokens is not None:
+            ax = self._plot_tokens(plt, ax, saliency.reshape(-1), limit, cmap, alpha)
+        elif sample.shape[0] == 1:
+            ax = self._plot_signal(plt, ax, saliency, sample, limit, cmap, alpha)
+        else:
+            ax = self._plot_image(plt, ax, saliency, sample, limit, cmap, alpha)
+        ax.set_title(f"Saliency: {self.target_name}")
+        self.colorbar_ = None
+        if colorbar:
+            mappable = ScalarMappable(Normalize(-limit, limit), plt.get_cmap(cmap))
+            label = "d score / d input" if self.method == "gradient" else "gradient x input"
+            self.colorbar_ = ax.figure.colorbar(
+                mappable,
+                ax=ax,
+                label=label,
+                **({"location": "bottom", "shrink": 0.6, "aspect": 30} if self.tokens else {}),
+            )
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    def _plot_image(self, plt, ax, saliency, sample, limit, cmap, alpha):
+        """The image in grey (or colour, for 3 channels) and the saliency over it."""
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        if sample.shape[2] == 3:
+            low, high = sample.min(), sample.max()
+            self.image_ = ax.imshow((sample - low) / ((high - low) or 1.0), interpolation="nearest")
+        else:  # one channel (or several: their mean), in light greys, darker where high
+            grey = sample.mean(axis=2)
+            low, high = float(grey.min()), float(grey.max())
+            self.image_ = ax.imshow(
+                grey, cmap="gray_r", vmin=low, vmax=high + (high - low), interpolation="nearest"
+            )
+        values = saliency.sum(axis=2)  # over the channels: the saliency of every pixel
+        self.im_ = ax.imshow(_overlay(plt, values, limit, cmap, alpha), interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+
+    def _plot_signal(self, plt, ax, saliency, sample, limit, cmap, alpha):
+        """Every channel as a line over time, the saliency as the background along it."""
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 3), layout="constrained")
+        length, n_channels = sample.shape[1:]
+        steps = np.arange(length)
+        for c in range(n_channels):
+            label = f"channel {c}" if n_channels > 1 else None
+            self.lines_ += ax.plot(steps, sample[0, :, c], color="0.15", lw=1, label=label)
+            if n_channels > 1:
+                self.lines_[-1].set_color(f"C{c % 10}")
+        low, high = float(sample.min()), float(sample.max())
+        margin = 0.05 * ((high - low) or 1.0)
+        values = saliency.sum(axis=2)  # (1, length): over the channels
+        self.im_ = ax.imshow(
+            _overlay(plt, values, limit, cmap, alpha),
+            extent=(-0.5, length - 0.5, low - margin, high + margin),
+            aspect="auto",
+            interpolation="nearest",
+            zorder=0,
+        )
+        ax.set_xlim(-0.5, length - 0.5)
+        ax.set_ylim(low - margin, high + margin)
+        ax.set_xlabel("time step")
+        if n_channels > 1:
+            ax.legend(loc="upper right", fontsize="small")
+        return ax
+
+    def _plot_tokens(self, plt, ax, saliency, limit, cmap, alpha):
+        """The tokens in rows, each on its saliency's colour."""
+        tokens = list(self.tokens)
+        if len(tokens) != len(saliency):
+            raise ValueError(
+                f"tokens has {len(tokens)} entries, but the saliency has {len(saliency)} "
+                f"positions; give one string per position."
+            )
+        chars = max(1, max((len(t) for t in tokens), default=1))
+        cell = 0.55 * chars + 0.45  # a cell's width, in heights of a cell
+        per_row = max(1, min(len(tokens), int(40 // cell)))
+        n_rows = -(-len(tokens) // per_row)
+        grid = np.full(n_rows * per_row, np.nan)
+        grid[: len(tokens)] = saliency
+        grid = grid.reshape(n_rows, per_row)
+        if ax is None:
+            width = min(14.0, 0.25 * per_row * cell + 1.0)
+            _, ax = plt.subplots(
+                figsize=(max(4.0, width), 0.35 * n_rows + 1.6), layout="constrained"
+            )
+        self.im_ = ax.imshow(
+            _overlay(plt, grid, limit, cmap, alpha),
+            aspect=1 / cell,
+            interpolation="nearest",
+        )
+        for i, token in enumerate(tokens):
+            row, column = divmod(i, per_row)
+            self.texts_.append(
+                ax.text(column, row, token, ha="center", va="center", family="monospace")
+            )
+        ax.set_xticks([])
+        ax.set_yticks([])
+        _hide_frame(ax)
+        return ax
+
+
+def _check_alpha(alpha):
+    if not (isinstance(alpha, (int, float, np.number)) and not isinstance(alpha, bool)) or not (
+        0 < alpha <= 1
+    ):
+        raise ValueError(f"alpha must be a number in (0, 1], the opacity; got {alpha!r}.")

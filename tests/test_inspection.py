@@ -1,28 +1,39 @@
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from gradcheck import numerical_gradient
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skcnn import CNNClassifier, CNNRegressor
-from skcnn.inspection import FeatureMapDisplay, FilterDisplay, LossCurveDisplay, layer_names
+from skcnn.inspection import (
+    FeatureMapDisplay,
+    FilterDisplay,
+    LossCurveDisplay,
+    SaliencyDisplay,
+    layer_names,
+)
+from skcnn.layers import Integer, Layer, register
 
 
 def test_core_imports_without_matplotlib():
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
         "import skcnn, skcnn.inspection\n"
-        "from skcnn.inspection import LossCurveDisplay\n"
-        "try:\n"
-        "    LossCurveDisplay([1.0, 0.5]).plot()\n"
-        "except ImportError as exc:\n"
-        "    print(exc)\n"
+        "from skcnn.inspection import LossCurveDisplay, SaliencyDisplay\n"
+        "for display in LossCurveDisplay([1.0, 0.5]), SaliencyDisplay([0.0], [0.0], '', 0):\n"
+        "    try:\n"
+        "        display.plot()\n"
+        "    except ImportError as exc:\n"
+        "        print(exc)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "requires matplotlib: pip install matplotlib" in out.stdout
+    assert "LossCurveDisplay.plot requires matplotlib: pip install matplotlib" in out.stdout
+    assert "SaliencyDisplay.plot requires matplotlib: pip install matplotlib" in out.stdout
     assert "pip install '.[plot]'" in out.stdout
 
 
@@ -342,3 +353,336 @@ def test_filter_figure_fits_its_filters(fitted):
     many = FilterDisplay(filters[:, :, :8, :32], "conv2").plot().figure_.get_size_inches()
     assert few[0] < 6 and few[1] < 4
     assert many[0] <= 12 and many[1] <= 9 and many[0] > 2 * many[1]  # wide, like its grid
+
+
+# --- saliency -----------------------------------------------------------------------
+
+
+def logit_gradient(network, x, index):
+    """d(score ``index``)/dx by central differences of the prediction pass, in float64."""
+    batch = np.array(x, dtype=np.float64)[np.newaxis]
+    return numerical_gradient(lambda: float(network.forward(batch)[0, index]), batch)[0]
+
+
+def jittered(x, seed=0):
+    """A real sample moved off the ties of flat backgrounds (where max pooling has a kink)."""
+    return x + np.random.RandomState(seed).uniform(0, 1e-3, size=np.shape(x))
+
+
+@pytest.fixture(scope="module")
+def regularized(digits_small):
+    """Batch normalization, dropout, a residual block and a fused conv + pooling."""
+    X, y = digits_small
+    layers = (
+        "conv:4:3", "bn", "relu", "maxpool:2",
+        ("residual", ("conv:4:3", "bn", "relu")), "dropout:0.3",
+        "flatten", "dense:16", "relu", "dropout:0.5",
+    )  # fmt: skip
+    clf = CNNClassifier(input_shape=(8, 8), layers=layers, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X, y)
+    return clf, X
+
+
+def test_score_gradient_is_the_gradient_of_the_predicted_scores(regularized):
+    """Exact in float64, through batch normalization and dropout as prediction runs them."""
+    from skcnn._engine.attribution import score_gradient
+    from skcnn._engine.normalization import BatchNorm
+
+    clf, X = regularized
+    network = clf._load_network(np.float64)
+    assert any(type(s).__name__ == "ConvMaxPool2D" for s in network.steps)  # the fused step too
+    batch = jittered(X[:3]).reshape(3, 8, 8, 1)
+    predicted = network.forward(batch)
+    weights = np.random.RandomState(1).normal(size=predicted.shape)
+    before = {k: v.copy() for k, v in network.named_buffers().items()}
+    scores, gradient, inputs = score_gradient(network, batch, weights)
+    np.testing.assert_array_equal(scores, predicted)
+    assert inputs is batch
+    numeric = numerical_gradient(lambda: float(np.sum(network.forward(batch) * weights)), batch)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-6, atol=1e-9)
+    # the running statistics are left as they were, the layers are themselves again
+    for key, value in network.named_buffers().items():
+        np.testing.assert_array_equal(value, before[key])
+    assert sum(type(layer) is BatchNorm for layer in network.layers) == 1
+
+
+def test_saliency_is_the_gradient_of_the_class_logit(regularized):
+    clf, X = regularized
+    x = jittered(X[7])
+    network = clf._load_network(np.float64)
+    logits = network.forward(x.reshape(1, 8, 8, 1))[0]
+    display = SaliencyDisplay.from_estimator(clf, x)
+    predicted = int(np.argmax(logits))
+    assert display.target_name == f"class {clf.classes_.tolist()[predicted]!r} (predicted)"
+    assert display.score == pytest.approx(logits[predicted])
+    numeric = logit_gradient(network, x.reshape(8, 8, 1), predicted)
+    np.testing.assert_allclose(display.saliency, numeric, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(display.sample, x.reshape(8, 8, 1))
+    # another class, and the gradient times the input
+    other_class = (predicted + 1) % 10
+    other = SaliencyDisplay.from_estimator(clf, x, target=other_class, method="gradient_x_input")
+    numeric = logit_gradient(network, x.reshape(8, 8, 1), other_class)
+    np.testing.assert_allclose(other.saliency, numeric * x.reshape(8, 8, 1), rtol=1e-6, atol=1e-9)
+    assert other.target_name == f"class {other_class}"
+    named = SaliencyDisplay.from_estimator(clf, x, target=np.int64(other_class), colorbar=False)
+    assert named.target_name == f"class {other_class}"  # named as in classes_
+
+
+def test_saliency_draws_over_the_image_in_a_users_subplots(fitted):
+    clf, X = fitted
+    fig, (left, right) = plt.subplots(1, 2)
+    display = SaliencyDisplay.from_estimator(clf, X[0], ax=right, alpha=0.5)
+    assert display.ax_ is right and display.figure_ is fig and display.colorbar_ is not None
+    np.testing.assert_allclose(display.image_.get_array(), X[0].reshape(8, 8))
+    overlay = display.im_.get_array()
+    assert overlay.shape == (8, 8, 4)  # RGBA: as opaque as the saliency is strong
+    strength = np.abs(display.saliency[..., 0])
+    np.testing.assert_allclose(overlay[..., 3], 0.5 * strength / strength.max())
+    assert right.get_title().startswith("Saliency: class")
+    again = display.plot(ax=left, colorbar=False)
+    assert again.ax_ is left and again.colorbar_ is None
+
+
+def test_saliency_of_a_pipeline_is_that_of_the_input_its_cnn_sees(digits_small):
+    X, y = digits_small
+    pipe = make_pipeline(
+        MinMaxScaler(), CNNClassifier(input_shape=(8, 8), filters=(3,), max_iter=2, random_state=0)
+    )
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X * 16, y)
+    display = SaliencyDisplay.from_estimator(pipe, X[5] * 16, target=y[5])
+    seen = pipe[0].transform(X[5:6] * 16).reshape(8, 8, 1)
+    np.testing.assert_allclose(display.sample, seen)
+    direct = SaliencyDisplay.from_estimator(pipe[-1], seen[..., 0], target=y[5])
+    np.testing.assert_allclose(display.saliency, direct.saliency)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        lambda X: X[0],  # flattened
+        lambda X: X[0].reshape(8, 8),  # the shape of a sample
+        lambda X: X[:1],  # a batch of one
+        lambda X: X[0].reshape(1, 8, 8, 1),
+        lambda X: X[0].tolist(),
+    ],
+)
+def test_saliency_reads_one_sample_as_the_estimator_reads_X(fitted, x):
+    clf, X = fitted
+    display = SaliencyDisplay.from_estimator(clf, x(X), colorbar=False)
+    np.testing.assert_array_equal(display.sample, X[0].reshape(8, 8, 1))
+
+
+def test_saliency_of_regression_outputs(digits_small):
+    X, y = digits_small
+    targets = np.c_[y, X[:, :32].sum(axis=1)].astype(float)
+    reg = CNNRegressor(input_shape=(8, 8), filters=(3,), hidden_layer_sizes=(4,), max_iter=2)
+    with pytest.warns(ConvergenceWarning):
+        reg.set_params(random_state=0).fit(X, targets)
+    x = jittered(X[0])
+    display = SaliencyDisplay.from_estimator(reg, x, target=1)
+    network = reg._load_network(np.float64)
+    np.testing.assert_allclose(
+        display.saliency, logit_gradient(network, x.reshape(8, 8, 1), 1), rtol=1e-6, atol=1e-9
+    )
+    assert display.target_name == "output 1"
+    assert display.score == pytest.approx(reg.predict(x[np.newaxis])[0, 1], rel=1e-5)
+    with pytest.raises(ValueError, match="predicts 2 outputs: say which to explain with target=0"):
+        SaliencyDisplay.from_estimator(reg, x)
+    with pytest.raises(ValueError, match="target must be the index of an output.*0 to 1; got 2"):
+        SaliencyDisplay.from_estimator(reg, x, target=2)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_saliency_of_a_signal_finds_its_pattern():
+    """A pulse at a random place decides the class: the saliency sits on it."""
+    rng = np.random.RandomState(0)
+    length, width = 48, 8
+    X = 0.2 * rng.normal(size=(300, length))
+    y = rng.randint(2, size=300)
+    starts = rng.randint(0, length - width, size=300)
+    for i in np.flatnonzero(y == 1):
+        X[i, starts[i] : starts[i] + width] += 1.5
+    clf = CNNClassifier(filters=(4,), kernel_size=5, hidden_layer_sizes=(8,), max_iter=15)
+    clf.set_params(random_state=0).fit(X, y)
+    i = np.flatnonzero(y == 1)[0]
+    display = SaliencyDisplay.from_estimator(clf, X[i], target=1, method="gradient_x_input")
+    assert display.saliency.shape == (1, length, 1)
+    strength = np.abs(display.saliency[0, :, 0])
+    pulse = slice(starts[i], starts[i] + width)
+    assert strength[pulse].sum() > 0.5 * strength.sum()  # 8 of 48 steps hold most of it
+    assert display.im_.get_array().shape == (1, length, 4)
+    np.testing.assert_array_equal(display.lines_[0].get_ydata(), X[i])
+    assert display.ax_.get_xlabel() == "time step"
+
+
+def test_saliency_of_tokens_of_a_sequence(fitted):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 10, 3))  # signals of 10 steps and 3 channels
+    clf = CNNClassifier(filters=(2,), max_iter=1, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        clf.fit(X.reshape(40, 1, 10, 3), np.arange(40) % 2)
+    x = X[0].reshape(1, 10, 3)
+    per_value = SaliencyDisplay.from_estimator(clf, x, method="gradient_x_input").saliency
+    display = SaliencyDisplay.from_estimator(clf, x, method="gradient_x_input", tokens="skcnn-text")
+    np.testing.assert_allclose(display.saliency, per_value[0].sum(axis=-1))  # per position
+    assert [t.get_text() for t in display.texts_] == list("skcnn-text")
+    assert display.im_.get_array().shape == (1, 10, 4)
+    with pytest.raises(ValueError, match="tokens has 3 entries, but the input has 10 positions"):
+        SaliencyDisplay.from_estimator(clf, x, tokens=["a", "b", "c"])
+    with pytest.raises(TypeError, match="tokens must be strings, one per position; got 1"):
+        SaliencyDisplay.from_estimator(clf, x, tokens=[1] * 10)
+    with pytest.raises(ValueError, match=r"tokens label the positions of a sequence.*\(8, 8, 1\)"):
+        SaliencyDisplay.from_estimator(fitted[0], fitted[1][0], tokens="abcdefgh")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"target": 10}, r"target=10 is not a class of this classifier.*\[0, 1, 2"),
+        ({"target": "7"}, "target='7' is not a class"),
+        (
+            {"method": "smooth"},
+            "method must be one of 'gradient', 'gradient_x_input'; got 'smooth'",
+        ),
+        ({"alpha": 0}, r"alpha must be a number in \(0, 1\]"),
+        ({"alpha": "0.5"}, r"alpha must be a number in \(0, 1\]"),
+    ],
+)
+def test_saliency_bad_arguments(fitted, kwargs, match):
+    clf, X = fitted
+    with pytest.raises(ValueError, match=match):
+        SaliencyDisplay.from_estimator(clf, X[0], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "x, match",
+    [
+        (np.zeros(63), r"x must be one sample of shape \(8, 8, 1\) \(64 values, flattened or not"),
+        (np.zeros((2, 64)), r"or a batch of one; got an array of shape \(2, 64\)"),
+        (np.full(64, np.nan), r"x cannot be read as one sample of shape \(8, 8, 1\).*NaN"),
+        (np.zeros((4, 16)), r"x cannot be read.*fitted on samples of shape \(8, 8, 1\)"),
+    ],
+)
+def test_saliency_bad_sample(fitted, x, match):
+    with pytest.raises(ValueError, match=match):
+        SaliencyDisplay.from_estimator(fitted[0], x)
+
+
+def test_saliency_needs_a_fitted_cnn():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        SaliencyDisplay.from_estimator(CNNClassifier(), np.zeros(64))
+
+
+def test_saliency_refuses_a_layer_that_trains_as_it_does_not_predict():
+    """A layer of one's own that adds noise in training: its gradient is not prediction's."""
+    from skcnn._engine.attribution import score_gradient
+    from skcnn._engine.core import Dense, Flatten
+    from skcnn._engine.network import Network
+    from skcnn.layers import Layer
+
+    class Noise(Layer):
+        def forward(self, X, training=False):
+            return X + 0.1 if training else X
+
+        def backward(self, grad_out, need_input_grad=True):
+            return grad_out
+
+    network = Network([Noise(), Flatten(), Dense(2)])
+    network.build((1, 4, 1))
+    network.initialize(np.random.RandomState(0), np.float64, "he")
+    with pytest.raises(ValueError, match="layer 'noise1' computes another function in training"):
+        score_gradient(network, np.ones((1, 1, 4, 1)), np.ones((1, 2)))
+
+
+@register
+class TokenLookup(Layer):
+    """A learned vector for every token id: an embedding, which has no input gradient."""
+
+    kind = "token_lookup"
+    arguments = (Integer("vocabulary"), Integer("dimensions"))
+    param_names = ("weights",)
+    has_input_gradient = False
+
+    def __init__(self, vocabulary, dimensions):
+        self.vocabulary, self.dimensions = vocabulary, dimensions
+
+    def build(self, input_shape):  # (1, length, 1) ids -> (1, length, dimensions)
+        self.input_shape = tuple(input_shape)
+        self.output_shape = (*input_shape[:-1], self.dimensions)
+        return self.output_shape
+
+    def initialize(self, rng, dtype, init):
+        self.weights = rng.normal(size=(self.vocabulary, self.dimensions)).astype(dtype)
+
+    def forward(self, X, training=False):
+        ids = X[..., 0].astype(int)
+        self._ids = ids if training else None
+        return self.weights[ids]
+
+    def backward(self, grad_out, need_input_grad=True):
+        # dL/d(row v) = sum of dL/dout over the positions of token v; ids have no gradient
+        self.grad_weights = np.zeros_like(self.weights)
+        np.add.at(self.grad_weights, self._ids, grad_out)
+        self._ids = None
+        return None
+
+
+ALPHABET = " abcdefghijklmnopqrstuvwxyzäöüß"  # id 0 pads
+
+
+def words(path, n, rng):
+    with open(path, encoding="utf-8") as file:
+        found = [w.strip().lower() for w in file]
+    found = sorted({w for w in found if 4 <= len(w) <= 12 and set(w) <= set(ALPHABET[1:])})
+    return list(rng.choice(found, n, replace=False))
+
+
+@pytest.fixture(scope="module")
+def english_or_german():
+    """A character CNN on token ids: English words (0) or German ones (1)."""
+    import os
+
+    paths = "/usr/share/dict/american-english", "/usr/share/dict/ngerman"
+    if not all(os.path.exists(p) for p in paths):
+        pytest.skip("the word lists (Debian packages wamerican and wngerman) are not installed")
+    rng = np.random.RandomState(0)
+    english, german = (words(path, 300, rng) for path in paths)
+    ids = np.array([[ALPHABET.index(c) for c in w.ljust(12)] for w in english + german])
+    layers = ("token_lookup:31:8", "conv:16:3", "relu", "globalmaxpool")
+    clf = CNNClassifier(input_shape=(12,), layers=layers, max_iter=10, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # token ids look like unscaled pixels
+        clf.fit(ids, np.r_[np.zeros(300), np.ones(300)].astype(int))
+    return clf
+
+
+def test_saliency_of_embedded_tokens_is_taken_at_the_embedding(english_or_german):
+    """Per character: the gradient at the embedding's output, summed over its dimensions."""
+    clf = english_or_german
+    word = "fußgängerweg"  # 12 letters: no padding, whose equal windows tie in the max pooling
+    ids = np.array([ALPHABET.index(c) for c in word], dtype=float)
+    display = SaliencyDisplay.from_estimator(clf, ids, target=1, tokens=list(word))
+    assert display.saliency.shape == (12,)
+    assert [t.get_text() for t in display.texts_] == list(word)
+    network = clf._load_network(np.float64)
+    embedded = network.steps[0].forward(ids.reshape(1, 1, 12, 1))
+    rest = network.steps[1:]
+
+    def logit():
+        out = embedded
+        for step in rest:
+            out = step.forward(out)
+        return float(out[0, 1])
+
+    numeric = numerical_gradient(logit, embedded)
+    np.testing.assert_allclose(display.saliency, numeric.sum(axis=-1).ravel(), atol=1e-9)
+    times_input = SaliencyDisplay.from_estimator(clf, ids, target=1, method="gradient_x_input")
+    np.testing.assert_allclose(
+        times_input.saliency, (numeric * embedded).sum(axis=-1).ravel(), atol=1e-9
+    )
+    # without tokens, the ids label the positions
+    assert [t.get_text() for t in times_input.texts_] == [str(int(i)) for i in ids]

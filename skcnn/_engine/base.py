@@ -81,6 +81,8 @@ class Layer:
     #: Whether training treats every sample on its own, so that a batch may
     #: be split into shards that run apart (see :class:`~skcnn._engine.parallel.DataParallel`).
     per_sample = True
+    #: Whether ``backward`` gives dL/d(input) (not an embedding of token ids).
+    has_input_gradient = True
     input_shape = None
     output_shape = None
     #: The estimator argument that stated the layer, for error messages.
