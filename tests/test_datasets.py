@@ -119,4 +119,4 @@ def test_load_spoken_digits_every_speaker_says_every_digit():
         assert sorted(y[speaker == who]) == sorted(DIGITS)
     assert all(clip.ndim == 1 and 0.2 * 8000 < len(clip) < 0.8 * 8000 for clip in X)
     assert max(np.abs(clip).max() for clip in X) <= 1.0
-    assert min(np.abs(clip).max() for clip in X) > 0.5  # every clip is speech, not silence
+    assert min(np.abs(clip).max() for clip in X) > 0.1  # every clip is speech, not silence
