@@ -370,17 +370,20 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         data = fingerprint(X, y, sample_weight)
         if saved is not None:
             checkpoint.check_data(saved, X, y, sample_weight)
-        if first_pass:
+        self._check_augmentation(input_shape)
+        network = self._prepare_network(first_pass, input_shape, specs, sources, dtype, X)
+        network.check_input(X)  # token ids of an embedding: whole, in its table
+        # No hint where the first layer reads ids (an embedding), not measurements.
+        if first_pass and network.layers[0].has_input_gradient:
             hint = scale_hint(X)
             if hint is not None:
                 warnings.warn(InputScaleWarning(hint), stacklevel=3)
-        self._check_augmentation(input_shape)
-        network = self._prepare_network(first_pass, input_shape, specs, sources, dtype)
         self._prepare_optimizer(network, first_pass, incremental or saved is not None)
 
         validation, rows = None, None
         if validation_data is not None:
             validation = self._validation_data(*validation_data, dtype)
+            network.check_input(validation[0])
         elif self.early_stopping and not incremental:
             rows = saved["rows"] if saved is not None else self._validation_rows(y)
             (X, y, sample_weight), validation = _split(rows, X, y, sample_weight)
@@ -465,12 +468,13 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             f"KeyboardInterrupt around fit to go on with it.{resumes}"
         )
 
-    def _prepare_network(self, first_pass, input_shape, specs, sources, dtype):
+    def _prepare_network(self, first_pass, input_shape, specs, sources, dtype, X):
         """The network to train: new and initialized, or the fitted one to go on with."""
         if first_pass:
             network = self._build_network(input_shape, specs, sources)
             resolved = list(network.spec())
             self._feature_layer_name(layer_names(resolved))  # a bad feature_layer fails now
+            network.adapt(X)  # what the first layer learns of X (an embedding's table size)
             self._random_state = check_random_state(self.random_state)
             network.initialize(self._random_state, dtype, self.init)
             self.input_shape_ = input_shape
@@ -738,6 +742,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         """
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
+        network.check_input(X)
         if X.dtype != next(iter(self.parameters_.values())).dtype:
             X = X.astype(np.float64, copy=False)
             network = self._load_network(np.float64)

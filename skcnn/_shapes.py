@@ -104,8 +104,10 @@ def _clear_errors(X, dtype):
         unconvertible = as_float64 is None
         if unconvertible and ("could not convert" in message or "bytes/strings" in message):
             raise ValueError(
-                f"X must hold numbers, but {message.splitlines()[0]}. Encode text or "
-                f"categories as numbers first, for example with OneHotEncoder."
+                f"X must hold numbers, but {message.splitlines()[0]}. Turn text into token "
+                f"ids first, with skcnn.preprocessing.TextVectorizer in a Pipeline before the "
+                f"network (the network then starts with an 'embedding' layer), or encode "
+                f"categories as numbers, for example with OneHotEncoder."
             ) from None
         if unconvertible and isinstance(exc, TypeError) and "argument must be a str" in message:
             raise TypeError(

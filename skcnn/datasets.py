@@ -1,8 +1,11 @@
-"""Readers for image data sets stored on disk in the MNIST (IDX) format.
+"""Data sets: images in the MNIST (IDX) format, and two small ones that ship with skcnn.
 
-Nothing is downloaded: the files come from a path you give, or from where
+Nothing is downloaded: IDX files come from a path you give, or from where
 Debian's ``dataset-fashion-mnist`` package installs them
-(``apt-get install dataset-fashion-mnist``).
+(``apt-get install dataset-fashion-mnist``). :func:`load_words` (words of
+five languages) and :func:`load_spoken_digits` (synthesized speech) read
+files of the package itself, made from Debian's word lists and its
+``espeak-ng`` by ``tools/make_datasets.py``.
 """
 
 import gzip
@@ -11,6 +14,12 @@ from pathlib import Path
 import numpy as np
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+_DATA = Path(__file__).resolve().parent / "data"
+
+#: The languages of :func:`load_words`, in the order of the file.
+LANGUAGES = ("english", "french", "german", "italian", "spanish")
+#: The words of :func:`load_spoken_digits`, in the order of the digits.
+DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 FASHION_MNIST_CLASSES = (
     "T-shirt/top",
@@ -234,3 +243,88 @@ def make_xo(
     on_o = np.abs(np.hypot(u1, v1) - 0.85) <= 1.3 * half_width
     X = np.where(np.where(is_x[:, None, None], on_x, on_o), 1.0, -1.0)
     return X, np.where(is_x, "X", "O")
+
+
+def load_words(languages=None):
+    """Load 10,000 words of five languages: 2,000 each of English, French, German, Italian, Spanish.
+
+    Drawn at random from the word lists of Debian's wamerican, wfrench,
+    wngerman, witalian and wspanish packages, lower-cased; words with an
+    apostrophe or a digit are left out, and so are words in more than one
+    of the lists, whose language their letters cannot tell
+    (``tools/make_datasets.py`` made the file).
+
+    Parameters
+    ----------
+    languages : sequence of str, default=None
+        Some of :data:`LANGUAGES`; by default all five.
+
+    Returns
+    -------
+    words : ndarray of shape (n_words,), dtype object
+        The words, as Python strings.
+    language : ndarray of shape (n_words,), dtype object
+        The language of every word.
+
+    Examples
+    --------
+    >>> from skcnn.datasets import load_words
+    >>> words, language = load_words(["french", "german"])
+    >>> len(words), sorted(set(language))
+    (4000, ['french', 'german'])
+    """
+    chosen = LANGUAGES if languages is None else tuple(languages)
+    unknown = [lang for lang in chosen if lang not in LANGUAGES]
+    if isinstance(languages, str) or unknown or not chosen:
+        raise ValueError(
+            f"languages must be a list of some of {', '.join(LANGUAGES)}; got {languages!r}."
+        )
+    with gzip.open(_DATA / "words.tsv.gz", "rt", encoding="utf-8") as file:
+        pairs = [line.rstrip("\n").split("\t") for line in file]
+    pairs = [(word, lang) for lang, word in pairs if lang in chosen]
+    words = np.array([word for word, _ in pairs], dtype=object)
+    return words, np.array([lang for _, lang in pairs], dtype=object)
+
+
+def _mu_law_decode(codes, mu=255):
+    """8-bit mu-law codes (G.711) to floats in [-1, 1]."""
+    y = codes.astype(np.float64) / 255 * 2 - 1
+    return np.sign(y) * np.expm1(np.abs(y) * np.log1p(mu)) / mu
+
+
+def load_spoken_digits():
+    """Load 140 spoken digits, "zero" to "nine", synthesized by espeak-ng at 8,000 Hz.
+
+    Synthesized speech, not recordings of people: 14 synthetic speakers of
+    Debian's ``espeak-ng`` (an English accent, a voice variant, a pitch and
+    a speed each) say every digit once. The clips are trimmed of the
+    silence around the word (0.24 to 0.71 s), resampled from 22,050 Hz to
+    8,000 Hz and stored as 8-bit mu-law, telephone quality
+    (``tools/make_datasets.py`` made the file).
+
+    Returns
+    -------
+    X : list of 140 ndarrays of shape (n_samples,)
+        The waveforms, floats in [-1, 1], of different lengths.
+    y : ndarray of shape (140,), dtype object
+        The digit spoken, as a word (:data:`DIGITS`).
+    speaker : ndarray of shape (140,), dtype object
+        Who speaks: the voice, pitch and speed, such as ``"en-gb+m3, pitch
+        41, 152 words/min"``; groups for
+        :class:`~sklearn.model_selection.GroupShuffleSplit`, to test on
+        speakers the model never heard.
+
+    Examples
+    --------
+    >>> from skcnn.datasets import load_spoken_digits
+    >>> X, y, speaker = load_spoken_digits()
+    >>> len(X), y[:3].tolist(), len(set(speaker))
+    (140, ['zero', 'one', 'two'], 14)
+    """
+    with np.load(_DATA / "spoken_digits.npz") as data:
+        audio = _mu_law_decode(data["mu_law"])
+        offsets, digit = data["offsets"], data["digit"]
+        speakers = data["speakers"][data["speaker"]]
+    X = [audio[start:stop] for start, stop in zip(offsets[:-1], offsets[1:])]
+    y = np.array([DIGITS[d] for d in digit], dtype=object)
+    return X, y, np.array([str(s) for s in speakers], dtype=object)

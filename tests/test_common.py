@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import (
 )
 
 from skcnn import CNNClassifier, CNNRegressor
+from skcnn.preprocessing import Spectrogram, TextVectorizer
 
 # Minibatch training visits repeated samples in other batches than their
 # weighted twin, so the two fits differ; with one full batch they must not
@@ -52,3 +53,30 @@ def test_sample_weight_equivalence_full_batch(Estimator):
         batch_size=10_000, shuffle=False, dtype="float64", max_iter=20, random_state=0
     )
     check_sample_weight_equivalence_on_dense_data(Estimator.__name__, estimator)
+
+
+# The preprocessing transformers. The checks' data are short rows of random numbers:
+# for Spectrogram, clips of a few samples at 100 Hz with windows of 2 samples. A
+# TextVectorizer takes strings (its input tags say so), which none of the checks
+# feed: scikit-learn runs only check_estimator_cloneable on it, and
+# tests/test_preprocessing.py runs those that need no data.
+ONE_SAMPLE_REASON = (
+    "a clip of 1 sample is shorter than any window: the ValueError says so in samples and "
+    "window_length, not in the words ('1 feature(s)') this check looks for"
+)
+
+
+@parametrize_with_checks(
+    [
+        Spectrogram(sampling_rate=100, window_length=2, hop_length=1, n_mels=None),
+        Spectrogram(
+            sampling_rate=100, window_length=2, n_mels=None, scale="log", standardize=False
+        ),
+        TextVectorizer(),
+    ],
+    expected_failed_checks=lambda est: (
+        {"check_fit2d_1feature": ONE_SAMPLE_REASON} if isinstance(est, Spectrogram) else {}
+    ),
+)
+def test_sklearn_compatible_transformer(estimator, check):
+    check(estimator)

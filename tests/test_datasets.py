@@ -93,3 +93,30 @@ def test_make_xo_errors(kwargs, match):
 
     with pytest.raises(ValueError, match=match):
         make_xo(**kwargs)
+
+
+def test_load_words_five_languages_no_word_in_two():
+    from skcnn.datasets import LANGUAGES, load_words
+
+    words, language = load_words()
+    assert len(words) == 10_000 and len(set(words)) == 10_000
+    assert {lang: int((language == lang).sum()) for lang in LANGUAGES} == dict.fromkeys(
+        LANGUAGES, 2000
+    )
+    assert all(w == w.lower() and "'" not in w for w in words)
+    with pytest.raises(ValueError, match="languages must be a list of some of english"):
+        load_words("french")
+    with pytest.raises(ValueError, match="got \\['klingon'\\]"):
+        load_words(["klingon"])
+
+
+def test_load_spoken_digits_every_speaker_says_every_digit():
+    from skcnn.datasets import DIGITS, load_spoken_digits
+
+    X, y, speaker = load_spoken_digits()
+    assert len(X) == len(y) == len(speaker) == 140
+    for who in set(speaker):
+        assert sorted(y[speaker == who]) == sorted(DIGITS)
+    assert all(clip.ndim == 1 and 0.2 * 8000 < len(clip) < 0.8 * 8000 for clip in X)
+    assert max(np.abs(clip).max() for clip in X) <= 1.0
+    assert min(np.abs(clip).max() for clip in X) > 0.1  # every clip is speech, not silence

@@ -5,7 +5,8 @@
   and made into layers.
 - layers by family: ``conv``, ``pooling``, ``activations``, ``normalization``,
   ``regularization`` (dropout), ``core`` (flatten, dense), ``blocks``
-  (sequences, residual blocks, parallel branches); ``losses``.
+  (sequences, residual blocks, parallel branches), ``embedding`` (token ids
+  to vectors); ``losses``.
 - ``network``: a sequence of layers, run forward and backward, predicting in
   bounded memory.
 - ``kernels``: convolution algorithms as pure functions, with the
@@ -21,7 +22,7 @@
 
 # Every layer kind registers itself when its module is imported: all of them, now,
 # family by family (the order of the table of kinds).
-from . import conv, pooling, activations, normalization, regularization, core, blocks  # noqa: F401, I001
+from . import conv, pooling, activations, normalization, regularization, core, blocks, embedding  # noqa: F401, I001
 from .specs import freeze_builtins
 
 freeze_builtins()

@@ -87,6 +87,11 @@ class Layer:
     output_shape = None
     #: The estimator argument that stated the layer, for error messages.
     source = None
+    #: Whether ``backward`` gives dL/d(input). ``False`` for a layer whose input is
+    #: no number to differentiate (the token ids of an embedding): its ``backward``
+    #: returns ``None``, nothing before it could learn, so it comes first in a
+    #: network, and what shows how outputs depend on inputs (saliency) stops there.
+    has_input_gradient = True
 
     # --- from specs and back ----------------------------------------------------
 
@@ -139,6 +144,23 @@ class Layer:
     def build(self, input_shape):
         self.input_shape = self.output_shape = tuple(input_shape)
         return self.output_shape
+
+    def adapt(self, X):
+        """Learn from the training inputs what the layer needs before :meth:`initialize`.
+
+        A network calls it for its first layer, with the whole training
+        batch ``X``, on the first fit only (an embedding learns the size of
+        its table there); most layers need nothing.
+        """
+
+    def check_input(self, X):
+        """Raise a ``ValueError`` saying why, where ``X`` is not what the layer reads.
+
+        A network calls it for its first layer with every batch it is given
+        to train or predict on, before any work: most layers read any finite
+        numbers (which the estimator has checked), an embedding whole ids of
+        its table.
+        """
 
     def initialize(self, rng, dtype, init):
         for _, child in self.children():

@@ -86,7 +86,9 @@ def check_layer(
     X : ndarray of shape (n_samples, ...), optional
         The batch, of samples of ``input_shape``; by default standard
         normal values. Layers with kinks
-        (max, ReLU) need inputs away from them.
+        (max, ReLU) need inputs away from them; a layer without input
+        gradient (``has_input_gradient = False``, an embedding) needs
+        the inputs it reads, such as token ids.
     random_state : int, default=0
     rtol, atol : float, default=1e-5, 1e-7
         Tolerances of :func:`numpy.isclose`.
@@ -97,7 +99,8 @@ def check_layer(
     -------
     errors : dict
         The largest absolute difference from finite differences, for
-        ``"input"`` and for every parameter name.
+        ``"input"`` and for every parameter name. A layer without input
+        gradient has no ``"input"``: its backward must return ``None``.
 
     Raises
     ------
@@ -128,12 +131,21 @@ def check_layer(
     shape = layer.build(input_shape)
     if not isinstance(shape, tuple):
         raise AssertionError(f"{layer!r}: build must return the output shape as a tuple.")
+    if X is None and not layer.has_input_gradient:
+        raise ValueError(
+            f"{layer!r} has no input gradient: it reads inputs of its own kind (token ids), "
+            f"so give check_layer a batch X of them."
+        )
+    if X is not None:
+        X = np.array(X, dtype=np.float64)
+        if X.shape[1:] != tuple(input_shape):
+            raise ValueError(
+                f"X has samples of shape {X.shape[1:]}, not input_shape {input_shape}."
+            )
+        layer.adapt(X)
     layer.initialize(rng, np.float64, "he")
     if X is None:
         X = rng.standard_normal((n_samples, *input_shape))
-    X = np.array(X, dtype=np.float64)
-    if X.shape[1:] != tuple(input_shape):
-        raise ValueError(f"X has samples of shape {X.shape[1:]}, not input_shape {input_shape}.")
     _reseed(layer, seed)
     X_before = X.copy()
     out = layer.forward(X, training=True)
@@ -161,9 +173,15 @@ def check_layer(
         return float(np.sum(layer.forward(X, training=training) * R))
 
     errors = {}
-    numeric = numerical_gradient(loss, X, eps)
-    _compare("dL/d(input)", grad_X, numeric, layer, rtol, atol)
-    errors["input"] = float(np.abs(grad_X - numeric).max())
+    if layer.has_input_gradient:
+        numeric = numerical_gradient(loss, X, eps)
+        _compare("dL/d(input)", grad_X, numeric, layer, rtol, atol)
+        errors["input"] = float(np.abs(grad_X - numeric).max())
+    elif grad_X is not None:
+        raise AssertionError(
+            f"{layer!r}: backward gives a dL/d(input), but the layer says it has none "
+            f"(has_input_gradient = False); return None."
+        )
     names = [
         f"{path}.{name}"
         for path, inner in [("", layer), *walk(layer)]

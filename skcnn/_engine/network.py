@@ -65,8 +65,24 @@ class Network(Sequential):
             context or SpecContext(), signal=input_shape[0] == 1, flat=len(input_shape) == 1
         )
         network = super().from_specs(specs, context, sources)
+        for path, layer in list(walk(network))[1:]:
+            if not layer.has_input_gradient:
+                where = layer.source.split("=", 1)[0] if layer.source else path
+                raise ValueError(
+                    f"{where}: the {layer.kind} layer reads inputs that no layer computes (it "
+                    f"has no input gradient): it must be the first of the layers, outside any "
+                    f"block."
+                )
         network.build(input_shape)
         return network
+
+    def adapt(self, X):
+        """The first layer learns what it needs of the training batch ``X``."""
+        self.layers[0].adapt(X)
+
+    def check_input(self, X):
+        """The first layer refuses, saying why, a batch it cannot read (token ids)."""
+        self.layers[0].check_input(X)
 
     def build(self, input_shape):
         """Fit every layer to its input; return the per-sample output shape."""
