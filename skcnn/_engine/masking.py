@@ -71,10 +71,12 @@ class MaskedSteps:
 
     def __init__(self, steps):
         self.steps = steps
-        self._saved = None
+        self._saved = self._input_mask = None
 
     def forward(self, X, training=False):
         X, mask = split(X)
+        X = X * mask  # the padding is zeros, whatever the batch holds there
+        self._input_mask = mask if training else None
         saved = []  # per step: its output's mask, or the backward of a masked pooling
         for step in self.steps:
             if mask is None:
@@ -105,6 +107,7 @@ class MaskedSteps:
             grad_out = self.steps[index].backward(grad_out, need_input_grad=need)
         if grad_out is None:
             return None
+        grad_out = grad_out * self._input_mask
         # No gradient flows to the mask channel: it is no input of the network.
         return np.concatenate([grad_out, np.zeros_like(grad_out[..., :1])], axis=3)
 
