@@ -8,6 +8,8 @@ shards, augmentation), and :class:`MaskedSteps` reads it:
 * the padded positions are zeros at the input and after every step of the
   network's main sequence, so that a convolution near the end of a series
   sees zeros there, as its ``"same"`` padding would give it alone;
+* batch normalization (in that sequence) computes its batch statistics over
+  the positions of the series only;
 * a step that changes the length (a stride, a pooling) changes the mask
   with it: position ``j`` of an output of ``m`` positions from ``w``
   stands for the inputs ``[j w / m, (j + 1) w / m)`` and holds the series
@@ -19,13 +21,17 @@ shards, augmentation), and :class:`MaskedSteps` reads it:
 So the network must end its spatial layers in global pooling
 (:func:`masking_problem` says where it does not). A series padded among
 longer ones gets the output it would get alone from a network of stride-1
-convolutions with ``"same"`` padding; batch normalization's batch
-statistics and the layers inside residual blocks also see the padded
-positions (as zeros, and as what a block's layers make of them).
+convolutions with ``"same"`` padding and batch normalizations (the FCN),
+and training does not depend on how much padding a batch has. Inside a
+residual block the mask applies to the block's output only: its layers
+also see the padded positions, as what the block's first layers make of
+the zeros, and so do the statistics of its batch normalizations.
 """
 
 import numpy as np
 
+from .kernels import column_sums
+from .normalization import BatchNorm
 from .pooling import GlobalAvgPool2D, GlobalMaxPool2D, _GlobalPool
 
 
@@ -86,6 +92,10 @@ class MaskedSteps:
                 X, pool_backward = masked_global_pool(step, X, mask)
                 saved.append(pool_backward)
                 mask = None
+            elif type(step) is BatchNorm and training:
+                X, norm_backward = masked_batch_norm(step, X, mask)
+                X = X * mask
+                saved.append((mask, norm_backward))
             else:
                 X = step.forward(X, training=training)
                 mask = resample(mask, X.shape[2])
@@ -101,6 +111,10 @@ class MaskedSteps:
             kept = saved[index]
             if callable(kept):  # the masked global pooling
                 grad_out = kept(grad_out) if need else None
+                continue
+            if isinstance(kept, tuple):  # the masked batch normalization
+                mask, norm_backward = kept
+                grad_out = norm_backward(grad_out * mask, need)
                 continue
             if kept is not None:
                 grad_out = grad_out * kept  # out = step(x) m:  dL/dstep = dL/dout m
@@ -140,3 +154,44 @@ def masked_global_pool(pool, X, mask):
 
         return flat.max(axis=1), backward
     raise TypeError(f"{pool} is no global pooling a mask applies to.")
+
+
+def masked_batch_norm(norm, X, mask):
+    """A training pass of the :class:`BatchNorm` ``norm`` whose statistics count the series only.
+
+    The mean and variance of every channel are those of the positions
+    ``mask`` holds, so that the padding of a batch changes nothing; the
+    running averages follow them. Returns the output and the function that
+    gives dL/dX (and sets ``norm``'s gradients) from dL/d(output).
+    """
+    channels = X.shape[-1]
+    rows, weights = X.reshape(-1, channels), mask.reshape(-1, 1)
+    n = float(weights.sum())
+    mean = column_sums(rows * weights) / n
+    x_hat = X - mean
+    centred = x_hat.reshape(-1, channels) * weights
+    var = np.einsum("ij,ij->j", centred, centred) / n
+    inv_std = 1 / np.sqrt(var + norm.epsilon)
+    x_hat *= inv_std
+    momentum = X.dtype.type(norm.momentum)
+    norm.running_mean *= 1 - momentum
+    norm.running_mean += momentum * mean
+    norm.running_var *= 1 - momentum
+    norm.running_var += momentum * var * (n / max(n - 1, 1))
+    out = x_hat * norm.weights
+    out += norm.bias
+
+    def backward(grad_out, need_input_grad):
+        # grad_out is zero at the padding (the output is masked after the layer).
+        grad_rows = grad_out.reshape(-1, channels)
+        # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy   (over the series)
+        norm.grad_weights = np.einsum("ij,ij->j", grad_rows, x_hat.reshape(-1, channels))
+        norm.grad_bias = column_sums(grad_rows)
+        if not need_input_grad:
+            return None
+        # dL/dx = gamma / std * (dL/dy - m (mean(dL/dy) + x_hat mean(dL/dy * x_hat))),
+        # the means over the n positions the mask m holds
+        correction = mask * (norm.grad_bias + x_hat * norm.grad_weights) / n
+        return (grad_out - correction) * (norm.weights * inv_std)
+
+    return out, backward
