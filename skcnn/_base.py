@@ -41,7 +41,13 @@ from ._persistence import (
     restored_state,
     saved_state,
 )
-from ._shapes import image_shape, scale_hint, validate_fit_X_y, validate_predict_X
+from ._shapes import (
+    LAYOUTS,
+    layout_shape,
+    scale_hint,
+    validate_fit_X_y,
+    validate_predict_X,
+)
 from ._training import Diverged, History, LearningRateSchedule, Position, Trainer
 from .exceptions import DivergenceWarning, InputScaleWarning
 
@@ -60,6 +66,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
 
     _parameter_constraints: dict = {
         "input_shape": [None, "array-like", Interval(Integral, 1, None, closed="left")],
+        "input_layout": [StrOptions(set(LAYOUTS))],
         "filters": ["array-like", Interval(Integral, 1, None, closed="left")],
         "kernel_size": ["array-like", Interval(Integral, 1, None, closed="left")],
         "pool_size": ["array-like", Interval(Integral, 1, None, closed="left")],
@@ -105,6 +112,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     def __init__(
         self,
         input_shape,
+        input_layout,
         filters,
         kernel_size,
         pool_size,
@@ -146,6 +154,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         verbose,
     ):
         self.input_shape = input_shape
+        self.input_layout = input_layout
         self.filters = filters
         self.kernel_size = kernel_size
         self.pool_size = pool_size
@@ -227,7 +236,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     def _check_architecture(self):
         """Check the architecture arguments that need no data; return the specs."""
         if self.input_shape is not None:
-            image_shape(self.input_shape)
+            layout_shape(self.input_shape, self.input_layout)
         return architecture_specs(self.get_params(deep=False))
 
     def _check_augmentation(self, input_shape):
@@ -258,15 +267,17 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             self._network = network
         return network
 
-    def _load_network(self, dtype=None, reorder=True):
+    def _load_network(self, dtype=None, reorder=True, length=None):
         """A new network of the fitted architecture and weights (cast to ``dtype``).
 
         Without ``dtype`` the network shares the fitted arrays; ``reorder=False``
-        keeps the stated order of the layers (see :func:`make_network`).
+        keeps the stated order of the layers (see :func:`make_network`);
+        ``length`` builds it for series of that length (see :meth:`_check_longer`).
         """
-        network = make_network(
-            self.layers_, self.input_shape_, self.conv_algorithm, reorder=reorder
-        )
+        shape = self.input_shape_
+        if length is not None:
+            shape = (shape[0], length, shape[2])
+        network = make_network(self.layers_, shape, self.conv_algorithm, reorder=reorder)
         cast = None if dtype is None else (lambda a: a.astype(dtype))
         network.load_state({**self.parameters_, **self.buffers_}, cast)
         network.batch_size = self._batch_size(np.inf)
@@ -285,7 +296,9 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         Parameters
         ----------
         input_shape : int or tuple of int, default=None
-            The shape of one sample, as ``input_shape`` takes it; by default
+            The shape of one sample, as ``input_shape`` takes it (in the
+            order of ``input_layout``: ``(length, channels)`` for
+            ``"nlc"``, ``(n_channels, n_timepoints)`` for ``"ncl"``); by default
             the estimator's ``input_shape`` or, fitted, the fitted shape.
         n_outputs : int, default=None
             Units of the output layer: classes, or regression targets;
@@ -301,14 +314,16 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         if fitted and input_shape is None and n_outputs is None:
             return self.network_.summary()
         specs, sources = self._check_architecture()
-        if input_shape is None:
-            input_shape = self.input_shape_ if fitted else self.input_shape
-        if input_shape is None:
-            raise ValueError(
-                "summary needs input_shape, the shape of one sample, such as (28, 28, 1): "
-                "give it, or set the estimator's input_shape."
-            )
-        shape = image_shape(input_shape)
+        if input_shape is None and fitted:
+            shape = self.input_shape_
+        else:
+            input_shape = self.input_shape if input_shape is None else input_shape
+            if input_shape is None:
+                raise ValueError(
+                    "summary needs input_shape, the shape of one sample, such as (28, 28, 1): "
+                    "give it, or set the estimator's input_shape."
+                )
+            shape = layout_shape(input_shape, self.input_layout)
         if n_outputs is None:
             if not fitted:
                 raise ValueError(
@@ -371,7 +386,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         if saved is not None:
             checkpoint.check_data(saved, X, y, sample_weight)
         self._check_augmentation(input_shape)
-        network = self._prepare_network(first_pass, input_shape, specs, sources, dtype, X)
+        padded = X.shape[-1] != input_shape[-1]  # series padded to one length, with their mask
+        network = self._prepare_network(first_pass, input_shape, specs, sources, dtype, X, padded)
         network.check_input(X)  # token ids of an embedding: whole, in its table
         # No hint where the first layer reads ids (an embedding), not measurements.
         if first_pass and network.layers[0].has_input_gradient:
@@ -468,10 +484,12 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
             f"KeyboardInterrupt around fit to go on with it.{resumes}"
         )
 
-    def _prepare_network(self, first_pass, input_shape, specs, sources, dtype, X):
+    def _prepare_network(self, first_pass, input_shape, specs, sources, dtype, X, padded=False):
         """The network to train: new and initialized, or the fitted one to go on with."""
         if first_pass:
             network = self._build_network(input_shape, specs, sources)
+            if padded:
+                self._check_masking(network)
             resolved = list(network.spec())
             self._feature_layer_name(layer_names(resolved))  # a bad feature_layer fails now
             network.adapt(X)  # what the first layer learns of X (an embedding's table size)
@@ -492,6 +510,8 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                     "clone the estimator) to train the new architecture."
                 )
         network = self._get_network()
+        if padded and not first_pass:
+            self._check_masking(network)
         if not hasattr(self, "_random_state"):  # unpickled, then trained again
             saved = self.__dict__.pop("_random_state_state", None)
             if saved is None:
@@ -500,6 +520,32 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
                 self._random_state = np.random.RandomState()
                 self._random_state.set_state(saved)
         return network
+
+    def _check_masking(self, network):
+        """Refuse series of unequal length where the network would read the padding as data."""
+        problem = network.masking_problem()
+        if problem is not None:
+            raise ValueError(
+                f"X holds series of unequal length (padded with NaN, a list of arrays of "
+                f"different lengths, or series shorter than those of the training data), "
+                f"but this network cannot ignore the padding: {problem}. "
+                f"End the convolutions in global pooling ('globalavgpool' or 'globalmaxpool' "
+                f"in layers, global_pool='avg' or 'max'; skcnn.architectures.fcn() and "
+                f"resnet() do), or pad or crop the series to one length yourself."
+            )
+
+    def _check_longer(self, network, length):
+        """Refuse series longer than the training ones, unless global pooling ends the
+        convolutions: then the same weights make a network for their length."""
+        problem = network.masking_problem()
+        if problem is not None:
+            raise ValueError(
+                f"X has series of length {length}, longer than those "
+                f"{type(self).__name__} was fitted on ({self.input_shape_[1]} time steps), "
+                f"and this network takes that length only: {problem.split(', so')[0]}. "
+                f"Crop the series, or fit a network that ends its convolutions in global "
+                f"pooling (it takes series of any length)."
+            )
 
     def _prepare_optimizer(self, network, first_pass, going_on):
         """A new optimizer, or the one to go on with (``partial_fit``, a resumed fit)."""
@@ -743,14 +789,24 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
         network = self._get_network()
         X = validate_predict_X(self, X, dtype=(np.float64, np.float32))
         network.check_input(X)
+        if network.is_masked(X):
+            self._check_masking(network)
+        length = None  # series longer than the training ones: a network for their length
+        if X.shape[2] != self.input_shape_[1]:
+            length = X.shape[2]
+            self._check_longer(network, length)
         if X.dtype != next(iter(self.parameters_.values())).dtype:
             X = X.astype(np.float64, copy=False)
-            network = self._load_network(np.float64)
+            network = self._load_network(np.float64, length=length)
+        elif length is not None:
+            network = self._load_network(length=length)
         with np.errstate(over="ignore", invalid="ignore"):  # non-finite outputs: said below
             out = network.predict(X, only)
             if not np.isfinite(out).all() and out.dtype != np.float64:
                 # float32 overflowed (X near 3e38): float64 has the range.
-                out = self._load_network(np.float64).predict(X.astype(np.float64), only)
+                out = self._load_network(np.float64, length=length).predict(
+                    X.astype(np.float64), only
+                )
         if not np.isfinite(out).all():
             raise ValueError(
                 f"X has values so large that the network's outputs overflow (largest "

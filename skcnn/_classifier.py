@@ -26,6 +26,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
     def __init__(
         self,
         input_shape=None,
+        input_layout="auto",
         filters=(32, 64),
         kernel_size=3,
         pool_size=2,
@@ -69,6 +70,7 @@ class CNNClassifier(ClassifierMixin, BaseCNN):
     ):
         super().__init__(
             input_shape=input_shape,
+            input_layout=input_layout,
             filters=filters,
             kernel_size=kernel_size,
             pool_size=pool_size,

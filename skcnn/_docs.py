@@ -29,6 +29,21 @@ PARAMETERS = """\
         image. ``None`` reads a 2-D ``X`` as 1-D signals; 3-D ``X`` is
         ``(n_samples, height, width)`` and 4-D ``X`` is ``(n_samples,
         height, width, channels)``. An image of height 1 is a signal.
+        Under another ``input_layout``, the shape of one flattened sample
+        in that layout's order.
+
+    input_layout : {"auto", "nhwc", "nchw", "nlc", "ncl"}, default="auto"
+        How ``X`` holds its samples. ``"nhwc"``: images ``(n_samples,
+        height, width, channels)``; ``"nchw"``: images with the channels
+        first, as PyTorch holds them; ``"nlc"``: series ``(n_samples,
+        length, channels)``, as tslearn and Keras hold them; ``"ncl"``:
+        series ``(n_cases, n_channels, n_timepoints)``, as aeon and sktime
+        hold them. Series may be of unequal length: padded with NaN after
+        their end, or a list of arrays of different lengths; the padding is
+        ignored (the network must end its convolutions in global pooling).
+        ``"auto"`` reads ``X`` as images, as ``input_shape`` says, and warns
+        (:class:`~skcnn.exceptions.InputLayoutWarning`) where ``X`` looks
+        like series or channels-first images. See :doc:`/input`.
 
     filters : int or tuple of int, default=(32, 64)
         Filters of each convolution block ``conv -> relu -> maxpool``; one

@@ -89,6 +89,7 @@ def restored_state(estimator, state):
             register(cls)
     if "coefs_" in state and "parameters_" not in state:
         state = _named_arrays(state)
+    state.setdefault("input_layout", "auto")  # models saved before it read X this way
     return state
 
 

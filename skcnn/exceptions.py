@@ -59,3 +59,15 @@ class InputScaleWarning(UserWarning):
     or :class:`~sklearn.preprocessing.StandardScaler` before the network
     helps.
     """
+
+
+class InputLayoutWarning(UserWarning):
+    """``X`` is likely read in another layout than it holds.
+
+    Raised by ``fit`` under ``input_layout="auto"`` where a 3-D ``X`` has
+    one small axis beside a long one (``(600, 128, 3)``: series with 3
+    channels rather than 128x3 images?) or a 4-D ``X`` has a second axis
+    that looks like channels (``(n, 3, 32, 32)``, channels first). The
+    message names the ``input_layout`` that reads ``X`` as it seems meant;
+    stating a layout (``"nhwc"`` for the reading of ``"auto"``) silences it.
+    """

@@ -8,6 +8,7 @@ from .base import _shape_str, walk
 from .blocks import MisfitError, Sequential
 from .conv import Conv2D
 from .fusion import fused_steps
+from .masking import MaskedSteps, masking_problem
 from .parallel import forward_in_batches
 from .specs import SpecContext
 
@@ -52,6 +53,7 @@ class Network(Sequential):
     """
 
     batch_size = 32
+    _masked = None  # the masked run of the last forward pass, if its batch was padded
 
     @classmethod
     def from_specs(cls, specs, input_shape, context=None, sources=None):
@@ -91,9 +93,30 @@ class Network(Sequential):
         except MisfitError as exc:
             raise ValueError(f"The architecture does not fit the input: {exc}.") from None
 
+    def is_masked(self, X):
+        """Whether ``X`` is a batch of padded series: one channel more, its mask.
+
+        See :mod:`~skcnn._engine.masking`.
+        """
+        return X.ndim == 4 and len(self.input_shape) == 3 and X.shape[3] == self.input_shape[2] + 1
+
+    def forward(self, X, training=False):
+        """Scores of ``X``; a batch of padded series is run with its mask."""
+        if self.is_masked(X):
+            self._masked = MaskedSteps(self.steps)
+            return self._masked.forward(X, training)
+        self._masked = None
+        return super().forward(X, training)
+
     def backward(self, grad_out, need_input_grad=False):
         """Backpropagate dL/d(scores); the first layer skips dL/d(input) by default."""
+        if self._masked is not None:
+            return self._masked.backward(grad_out, need_input_grad)
         return super().backward(grad_out, need_input_grad)
+
+    def masking_problem(self):
+        """Why the network cannot take padded series, or ``None`` where it can."""
+        return masking_problem(self.steps)
 
     # --- the layers by name -------------------------------------------------------
 
@@ -184,6 +207,8 @@ class Network(Sequential):
         else:
             selected = [layer for name, layer in zip(self.names, self.layers) if name in only]
             steps = fused_steps(selected, self.layers)
+        if self.is_masked(X):
+            steps = [MaskedSteps(steps)]
         batch = max(2, self.predict_batch_size(X.dtype.itemsize))
         return forward_in_batches(X, steps, batch, n_threads)
 
