@@ -141,6 +141,7 @@ def fit_full_data(model, max_iter=None):
     seconds = time.perf_counter() - start
     return {
         "model": MODELS[model],
+        "epochs": getattr(estimator, "n_iter_", None),
         "fit_seconds": seconds,
         "test_accuracy": estimator.score(X_test, y_test),
         "peak_rss_mb": max(loaded, peak_resident_mb()),

@@ -572,13 +572,14 @@ def test_same_random_state_bit_identical_with_dropout_and_shuffling(tiny, Estima
 @pytest.mark.parametrize(
     "batch_size, shards, residual_blocks",
     [
-        # Found on OpenBLAS: a gemm gives the same bits on 1 or 2 threads (each
-        # output element is summed in the same order); checked on products
-        # that are big enough to be split over threads.
+        # Whole batches: every matrix product is BLAS's, split over its threads
+        # as BLAS sees fit. OpenBLAS's kernels for some CPUs (an AMD EPYC's
+        # Zen kernels among them) sum a few elements in another order on 2
+        # threads than on 1, so the models agree to float32 rounding only.
         pytest.param(256, None, None, id="blas-threads"),
         # Training splits every batch into shards that threads share (forced
         # for this small network): the shards, and the order in which their
-        # gradients add up, never depend on the threads.
+        # gradients add up, never depend on the threads: the same bits.
         pytest.param(64, 16, None, id="shards"),
         # Residual blocks, with their layers, replicated for every thread.
         pytest.param(64, 16, 1, id="residual shards"),
@@ -598,7 +599,11 @@ def test_same_model_whatever_the_thread_count(
                 params.update(filters=(8, 8), residual_blocks=residual_blocks, dropout=0.2)
             clf = CNNClassifier(input_shape=(8, 8), **params)
             models.append(quiet_fit(clf, X[:512], y[:512]))
-    assert_same_weights(*models)
+    if shards is None:
+        for wa, wb in zip(weights(models[0]), weights(models[1])):
+            np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+    else:
+        assert_same_weights(*models)
 
 
 @pytest.mark.slow
@@ -672,11 +677,14 @@ def test_prediction_from_several_threads_at_once(digits):
     X, y = digits
     X = X.astype(np.float32)  # float32 data runs on the model's own network, shared
     clf = quiet_fit(CNNClassifier(input_shape=(8, 8), **{**TINY, "filters": (8,)}), X, y)
-    expected = clf.predict_proba(X)
+    # Each thread predicts its own order of the samples; one thread alone gives
+    # the expected bits (a row's bits may depend on its place in a batch, as
+    # BLAS blocks the product, so each order is its own reference).
     orders = [np.random.RandomState(seed).permutation(len(X)) for seed in range(8)]
+    expected = [clf.predict_proba(X[order]) for order in orders]
     with ThreadPoolExecutor(4) as pool:
-        for order, got in zip(orders, pool.map(lambda o: clf.predict_proba(X[o]), orders)):
-            np.testing.assert_array_equal(got, expected[order])
+        for want, got in zip(expected, pool.map(lambda o: clf.predict_proba(X[o]), orders)):
+            np.testing.assert_array_equal(got, want)
 
 
 # --- fit leaves the caller's data alone -------------------------------------------
