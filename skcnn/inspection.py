@@ -938,8 +938,11 @@ class SaliencyDisplay:
     computed exactly, by the network's own backward pass through the
     function ``predict`` computes (dropout off, batch normalization with its
     running statistics). Red values raise the score, blue ones lower it;
-    the map is drawn over the input, as opaque as it is strong. Create it
-    with :meth:`from_estimator`.
+    the map is drawn over the input, as opaque as it is strong: over an
+    image (in colour for 3 channels, else in grey, the mean of its
+    channels), behind a signal's lines, or behind the tokens of a sequence.
+    Where the input has several channels, the map shows their sum. Create
+    it with :meth:`from_estimator`.
 
     Parameters
     ----------
