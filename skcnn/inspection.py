@@ -832,23 +832,30 @@ def _one_sample(estimator, x):
     shape = estimator.input_shape_
     n_values = int(np.prod(shape))
     try:
-        size, ndim = np.size(x), np.ndim(x)
+        size, x_shape = np.size(x), np.shape(x)
     except (ValueError, TypeError):  # ragged lists: the estimator's reading says why
-        size, ndim = n_values, 2
+        size, x_shape = n_values, None
     if size != n_values:
         raise ValueError(
             f"x must be one sample of shape {shape} ({n_values} values, flattened or not), "
-            f"or a batch of one; got an array of shape {np.shape(x)}."
+            f"or a batch of one; got an array of shape {x_shape}."
         )
-    error = None
-    # A batch of one, or else one sample: of n_values values, a batch holds one sample.
-    for candidate in (x, [x]) if ndim >= 2 else ([x],):
+    # Of n_values values, a batch holds one sample: read x as a batch where it may be
+    # one (a leading axis of 1), else (or if that fails) as one sample.
+    if x_shape is None:
+        candidates = (x,)
+    elif len(x_shape) >= 2 and x_shape[0] == 1:
+        candidates = (x, [x])
+    else:
+        candidates = ([x],)
+    errors = []
+    for candidate in candidates:
         try:
             return validate_predict_X(estimator, candidate, np.float64)[0]
         except ValueError as exc:
-            error = exc
+            errors.append(exc)
     raise ValueError(
-        f"x cannot be read as one sample of shape {shape} or a batch of one: {error}"
+        f"x cannot be read as one sample of shape {shape} or a batch of one: {errors[0]}"
     ) from None
 
 
@@ -931,8 +938,11 @@ class SaliencyDisplay:
     computed exactly, by the network's own backward pass through the
     function ``predict`` computes (dropout off, batch normalization with its
     running statistics). Red values raise the score, blue ones lower it;
-    the map is drawn over the input, as opaque as it is strong. Create it
-    with :meth:`from_estimator`.
+    the map is drawn over the input, as opaque as it is strong: over an
+    image (in colour for 3 channels, else in grey, the mean of its
+    channels), behind a signal's lines, or behind the tokens of a sequence.
+    Where the input has several channels, the map shows their sum. Create
+    it with :meth:`from_estimator`.
 
     Parameters
     ----------

@@ -562,6 +562,8 @@ def test_saliency_bad_arguments(fitted, kwargs, match):
         (np.zeros(63), r"x must be one sample of shape \(8, 8, 1\) \(64 values, flattened or not"),
         (np.zeros((2, 64)), r"or a batch of one; got an array of shape \(2, 64\)"),
         (np.full(64, np.nan), r"x cannot be read as one sample of shape \(8, 8, 1\).*NaN"),
+        (np.full((1, 64), np.nan), r"x cannot be read as one sample .* batch of one: .*NaN"),
+        ([[0.0] * 64, [0.0]], r"x cannot be read .* X is ragged"),
         (np.zeros((4, 16)), r"x cannot be read.*fitted on samples of shape \(8, 8, 1\)"),
     ],
 )
