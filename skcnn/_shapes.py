@@ -179,7 +179,7 @@ def sample_shape(X_shape, input_shape, layout="auto"):
     ndim = len(X_shape)
     if layout != "auto" and ndim in (3, 4) and ndim not in _layout_dims(layout):
         raise ValueError(
-            f"input_layout={layout!r} reads X as {_X[layout]}, {len(_X[layout].split(','))}-D, "
+            f"input_layout={layout!r} reads X as {_X[layout]}, {max(_layout_dims(layout))}-D, "
             f"but X has shape {tuple(X_shape)} ({ndim}-D); state the layout X has, or reshape "
             f"X."
         )
