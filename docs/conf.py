@@ -70,6 +70,7 @@ GALLERY_ORDER = [
     "plot_digits_grid_search.py",
     "plot_watching_training.py",
     "plot_signal_1d.py",
+    "plot_series_presets.py",
     "plot_spoken_words.py",
     "plot_word_language.py",
     "plot_multichannel.py",

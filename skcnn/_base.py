@@ -717,7 +717,7 @@ class BaseCNN(CallbackSupportMixin, TransformerMixin, BaseEstimator, metaclass=A
     def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
         """Checked validation data of one's own: images, encoded targets, weights."""
         try:
-            X_val = validate_predict_X(self, X_val, dtype)
+            X_val = validate_predict_X(self, X_val, dtype, training=True)
         except ValueError as exc:
             raise ValueError(f"X_val does not match the training data X: {exc}") from None
         y_val = validate_data(self, X="no_validation", y=y_val, **self._y_validation)

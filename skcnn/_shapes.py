@@ -179,7 +179,7 @@ def sample_shape(X_shape, input_shape, layout="auto"):
     ndim = len(X_shape)
     if layout != "auto" and ndim in (3, 4) and ndim not in _layout_dims(layout):
         raise ValueError(
-            f"input_layout={layout!r} reads X as {_X[layout]}, {len(_X[layout].split(','))}-D, "
+            f"input_layout={layout!r} reads X as {_X[layout]}, {max(_layout_dims(layout))}-D, "
             f"but X has shape {tuple(X_shape)} ({ndim}-D); state the layout X has, or reshape "
             f"X."
         )
@@ -466,7 +466,7 @@ def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
     more channel (:func:`with_mask`) than the sample shape says.
     """
     if not reset:
-        images = validate_predict_X(estimator, X, dtype)
+        images = validate_predict_X(estimator, X, dtype, training=True)
         y = validate_data(estimator, X="no_validation", y=y, **y_kwargs)
         check_consistent_length(images, y)
         return images, y, estimator.input_shape_
@@ -501,12 +501,14 @@ def validate_fit_X_y(estimator, X, y, dtype, reset=True, **y_kwargs):
     return images, y, shape
 
 
-def validate_predict_X(estimator, X, dtype):
+def validate_predict_X(estimator, X, dtype, training=False):
     """Check ``X`` against the fitted sample shape; return images of that shape.
 
     Series (under ``"nlc"`` and ``"ncl"``) may be shorter than those of the
     training data, or padded: they come padded to the fitted length, with
-    their mask (:func:`with_mask`). Longer ones keep their length.
+    their mask (:func:`with_mask`). Longer ones keep their length, except
+    for ``training`` (``partial_fit``, ``warm_start``, validation data),
+    where they are an error: the fitted network trains on the fitted length.
     """
     shape = estimator.input_shape_
     layout = _layout(estimator)
@@ -532,7 +534,16 @@ def validate_predict_X(estimator, X, dtype):
                 f"was fitted on samples of shape {shape} (height, width, channels)."
             )
         return to_images(X, shape, layout)
-    return _fitted_series(estimator, X, shape, layout)
+    images = _fitted_series(estimator, X, shape, layout)
+    if training and images.shape[2] > shape[1]:
+        raise ValueError(
+            f"X has series of length {images.shape[2]}, longer than those "
+            f"{type(estimator).__name__} was fitted on ({shape[1]} time steps): partial_fit, "
+            f"warm_start and validation data train the fitted network, built for that "
+            f"length. Crop the series, or fit anew on series padded (with NaN after their "
+            f"end) to the longest length."
+        )
+    return images
 
 
 def _other_length_flat(X, shape):

@@ -11,16 +11,17 @@ sktime's ``(n_cases, n_channels, n_timepoints)``) or ``"nlc"`` (tslearn's
 ``(n, length, channels)``), or a 2-D ``X`` of univariate series. Integer
 kernel and pooling sizes run along the series.
 
-References
-----------
-.. [1] Z. Wang, W. Yan and T. Oates, "Time series classification from scratch
-   with deep neural networks: a strong baseline", IJCNN 2017.
-.. [2] B. Zhao, H. Lu, S. Chen, J. Liu and D. Wu, "Convolutional neural
-   networks for time series classification", Journal of Systems Engineering
-   and Electronics 28(1), 2017.
-.. [3] H. Ismail Fawaz, G. Forestier, J. Weber, L. Idoumghar and P.-A. Muller,
-   "Deep learning for time series classification: a review", Data Mining and
-   Knowledge Discovery 33, 2019.
+The papers:
+
+- Z. Wang, W. Yan and T. Oates, "Time series classification from scratch
+  with deep neural networks: a strong baseline", IJCNN 2017.
+- B. Zhao, H. Lu, S. Chen, J. Liu and D. Wu, "Convolutional neural networks
+  for time series classification", Journal of Systems Engineering and
+  Electronics 28(1), 2017.
+
+How they do on the archives, beside the accuracies the papers and Ismail
+Fawaz et al. ("Deep learning for time series classification: a review",
+Data Mining and Knowledge Discovery 33, 2019) published: :doc:`/series`.
 """
 
 from numbers import Integral
@@ -47,7 +48,7 @@ def _ints(value, name, n=None):
 
 
 def fcn(filters=(128, 256, 128), kernel_size=(8, 5, 3)):
-    """The fully convolutional network (FCN) of Wang et al. 2017 [1]_.
+    """The fully convolutional network (FCN) of Wang et al. (2017).
 
     Three convolutions, each followed by batch normalization and ReLU, and
     a global average pooling: ``conv128:8, bn, relu, conv256:5, bn, relu,
@@ -85,7 +86,7 @@ def fcn(filters=(128, 256, 128), kernel_size=(8, 5, 3)):
 
 
 def resnet(filters=(64, 128, 128), kernel_size=(8, 5, 3)):
-    """The residual network (ResNet) of Wang et al. 2017 [1]_.
+    """The residual network (ResNet) of Wang et al. (2017).
 
     Three residual blocks, each of three convolutions of kernel lengths 8,
     5 and 3 with batch normalization (ReLU between them), added to the
@@ -127,7 +128,7 @@ def resnet(filters=(64, 128, 128), kernel_size=(8, 5, 3)):
 
 
 def time_cnn(filters=(6, 12), kernel_size=7, pool_size=3, padding="valid"):
-    """The time CNN of Zhao et al. 2017 [2]_, as aeon's ``TimeCNNClassifier`` builds it.
+    """The time CNN of Zhao et al. (2017), as aeon's ``TimeCNNClassifier`` builds it.
 
     Two convolutions of kernel length 7, each followed by a sigmoid and an
     average pooling of 3 (stride 3), then the features flattened: ``conv6:7,

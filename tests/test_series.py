@@ -275,6 +275,17 @@ def test_series_longer_than_the_training_ones(gunpoint_padded):
         flat.predict(full[:, :80])
 
 
+def test_training_goes_on_with_series_up_to_the_fitted_length(gunpoint_padded):
+    X, y, *_ = gunpoint_padded
+    model = quiet_fit(series_model(input_layout="nlc", max_iter=1), X[:, :120], y)
+    model.partial_fit(X[:, :100], y)  # shorter, padded: fine
+    longer = r"X has series of length 150, longer than those CNNClassifier was fitted on"
+    with pytest.raises(ValueError, match=longer + r" .* partial_fit, warm_start and valid"):
+        model.partial_fit(X, y)
+    with pytest.raises(ValueError, match=r"X_val does not match the training data X: " + longer):
+        series_model(input_layout="nlc", early_stopping=True).fit(X[:, :120], y, X_val=X, y_val=y)
+
+
 def test_padded_models_save_and_load(gunpoint_padded):
     X, y, *_ = gunpoint_padded
     model = quiet_fit(series_model(input_layout="nlc", max_iter=1), X[:20], y[:20])
