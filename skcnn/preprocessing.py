@@ -465,7 +465,7 @@ class Spectrogram(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        images : ndarray of shape (n_clips, n_frames_, n_frequencies)
+        images : ndarray of shape (n_clips, n_frames, n_frequencies)
             Time down, frequency across.
         """
         check_is_fitted(self)
@@ -493,7 +493,7 @@ class Spectrogram(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        images : ndarray of shape (n_clips, n_frames_, n_frequencies)
+        images : ndarray of shape (n_clips, n_frames, n_frequencies)
         """
         return self.fit(X, y, sampling_rate=sampling_rate).transform(X, sampling_rate=sampling_rate)
 
@@ -693,7 +693,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ids : ndarray of shape (n_samples, max_length_), dtype int32
+        ids : ndarray of shape (n_samples, max_length), dtype int32
         """
         check_is_fitted(self)
         texts = self._texts(X)
@@ -741,7 +741,7 @@ class TextVectorizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        feature_names_out : ndarray of str objects of shape (max_length_,)
+        feature_names_out : ndarray of str objects of shape (max_length,)
         """
         check_is_fitted(self)
         return np.array([f"token{i}" for i in range(self.max_length_)], dtype=object)
