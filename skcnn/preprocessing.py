@@ -313,7 +313,7 @@ class Spectrogram(TransformerMixin, BaseEstimator):
         if ragged:
             return self._ragged(X, reset)
         if isinstance(X, (list, tuple)) and X and np.ndim(X[0]) == 1:
-            X = np.stack([_as_float(clip) for clip in X]) if X else X
+            X = np.stack([_as_float(clip) for clip in X])
         else:
             X = _as_float(X) if isinstance(X, np.ndarray) else X
         check_n = reset or self.duration is None

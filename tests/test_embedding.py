@@ -9,7 +9,7 @@ import pytest
 from skcnn import CNNClassifier
 from skcnn._engine.embedding import Embedding, _sum_rows_by_id
 from skcnn.exceptions import InputScaleWarning
-from skcnn.layers import check_layer
+from skcnn.layers import Layer, check_layer
 
 
 def ids(rng, shape, n_tokens):
@@ -53,6 +53,19 @@ def test_rows_summed_by_id_match_a_loop(rng):
     for i, t in enumerate(id_list):
         expected[t] += rows[i]
     np.testing.assert_allclose(_sum_rows_by_id(id_list, rows, 8), expected)
+
+
+def test_layers_have_an_input_gradient_unless_they_say_not():
+    assert Layer.has_input_gradient is True
+
+    class Leaky(Embedding):  # says it has none, but gives one
+        def backward(self, grad_out, need_input_grad=True):
+            super().backward(grad_out, need_input_grad)
+            return np.zeros(self.input_shape)
+
+    X = np.array([[[[1.0], [2.0], [0.0]]]])
+    with pytest.raises(AssertionError, match=r"says it has none \(has_input_gradient = False\)"):
+        check_layer(Leaky(3), (1, 3, 1), X=X)
 
 
 def test_check_layer_needs_the_ids():

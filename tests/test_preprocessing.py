@@ -19,6 +19,7 @@ from sklearn.utils.estimator_checks import (
     check_set_params,
 )
 
+import skcnn
 from skcnn import CNNClassifier
 from skcnn.datasets import load_spoken_digits, load_words
 from skcnn.preprocessing import Spectrogram, TextVectorizer, mel_filter_bank
@@ -339,3 +340,28 @@ def test_the_language_of_a_word_in_a_grid_search():
     np.testing.assert_array_equal(loaded.predict_proba(test_words), model.predict_proba(test_words))
     # New letters get the unknown id, which the embedding's table holds.
     assert loaded.predict(["ЖЖЖ", "ßüß"]).shape == (2,)
+
+
+def test_pipelines_load_with_skops_trusting_skcnn_alone(spoken):
+    sio = pytest.importorskip("skops.io")
+    X, y, _ = spoken
+    words, language = load_words(["french", "german"])
+    models = [
+        make_pipeline(
+            Spectrogram(RATE, duration=0.5, window_length=200, n_mels=16),
+            CNNClassifier(filters=(4,), hidden_layer_sizes=(), max_iter=1, random_state=0),
+        ).fit(X[:30], y[:30]),
+        make_pipeline(
+            TextVectorizer(max_length=8),
+            CNNClassifier(layers=("embedding:4", "gmp"), max_iter=1, random_state=0),
+        ).fit(words[::40], language[::40]),
+    ]
+    for model, inputs in zip(models, (X[30:40], words[1::40])):
+        saved = sio.dumps(model)
+        untrusted = set(sio.get_untrusted_types(data=saved))
+        assert untrusted == {
+            f"{type(step).__module__}.{type(step).__name__}" for _, step in model.steps
+        }
+        assert untrusted <= set(skcnn.TRUSTED_TYPES)
+        loaded = sio.loads(saved, trusted=skcnn.TRUSTED_TYPES)
+        np.testing.assert_array_equal(loaded.predict_proba(inputs), model.predict_proba(inputs))
