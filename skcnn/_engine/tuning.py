@@ -45,3 +45,18 @@ IM2COL_POSITION_RATE = 0.5e9
 FFT_FLOP_RATE = 41e9
 #: "n log2 n" points per second of the spectra.
 FFT_POINT_RATE = 1.4e9
+
+# --- Winograd convolutions on the compiled accelerator (see winograd.py) ---------
+
+#: Tiles a block of samples holds, about: each block is transformed, multiplied
+#: and transformed back while in cache, and the blocks are what threads share.
+WINOGRAD_BLOCK_TILES = 256
+#: Input channels a conv needs before "auto" considers Winograd: with 1 to 3
+#: (first layers), im2col measured 1.1-3.4x as fast (13 vs 44 ms for 64 images
+#: of 28x28x1 -> 32 filters; 21 vs 24 and 31 ms for 34x34x3 -> 32), since the
+#: transforms of the filters' side cost the same however few channels come in.
+WINOGRAD_MIN_CHANNELS = 4
+#: FLOP/s of the per-position products of the Winograd domain (thinner than im2col's).
+WINOGRAD_FLOP_RATE = 128e9
+#: Values per second of the tile transforms (each value a channel of a tile position).
+WINOGRAD_TRANSFORM_RATE = 0.55e9
