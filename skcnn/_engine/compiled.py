@@ -31,43 +31,46 @@ LENGTHS = ((6, 6), (4, 6), (6, 4), (6, 6), (4, 4), (2, 4), (4, 2), (4, 4))
 def line(kind, src, s0, ss, dst, d0, ds, channels):
     """``dst[d0 + k * ds] = sum_j T[k, j] src[s0 + j * ss]``, row by row, for transform ``kind``.
 
-    ``src`` and ``dst`` are 2-D: rows of ``channels`` values.
+    ``src`` and ``dst`` are 2-D: rows of ``channels`` values. The constants
+    are of their dtype: a Python int would make every product float64.
     """
+    dtype = src.dtype.type
+    two, four, five, eight = dtype(2), dtype(4), dtype(5), dtype(8)
     if kind == BT4:
         for c in range(channels):
             x0, x1, x2 = src[s0, c], src[s0 + ss, c], src[s0 + 2 * ss, c]
             x3, x4, x5 = src[s0 + 3 * ss, c], src[s0 + 4 * ss, c], src[s0 + 5 * ss, c]
-            dst[d0, c] = 4 * x0 - 5 * x2 + x4
-            dst[d0 + ds, c] = x3 + x4 - 4 * (x1 + x2)
-            dst[d0 + 2 * ds, c] = x4 - x3 + 4 * (x1 - x2)
-            dst[d0 + 3 * ds, c] = x4 - x2 + 2 * (x3 - x1)
-            dst[d0 + 4 * ds, c] = x4 - x2 + 2 * (x1 - x3)
-            dst[d0 + 5 * ds, c] = 4 * x1 - 5 * x3 + x5
+            dst[d0, c] = four * x0 - five * x2 + x4
+            dst[d0 + ds, c] = x3 + x4 - four * (x1 + x2)
+            dst[d0 + 2 * ds, c] = x4 - x3 + four * (x1 - x2)
+            dst[d0 + 3 * ds, c] = x4 - x2 + two * (x3 - x1)
+            dst[d0 + 4 * ds, c] = x4 - x2 + two * (x1 - x3)
+            dst[d0 + 5 * ds, c] = four * x1 - five * x3 + x5
     elif kind == A4:
         for c in range(channels):
             y0, y1, y2, y3 = src[s0, c], src[s0 + ss, c], src[s0 + 2 * ss, c], src[s0 + 3 * ss, c]
             dst[d0, c] = y0
             dst[d0 + ds, c] = y0 + y1 + y2 + y3
             dst[d0 + 2 * ds, c] = y0 - y1 + y2 - y3
-            dst[d0 + 3 * ds, c] = y0 + 2 * y1 + 4 * y2 + 8 * y3
-            dst[d0 + 4 * ds, c] = y0 - 2 * y1 + 4 * y2 - 8 * y3
+            dst[d0 + 3 * ds, c] = y0 + two * y1 + four * y2 + eight * y3
+            dst[d0 + 4 * ds, c] = y0 - two * y1 + four * y2 - eight * y3
             dst[d0 + 5 * ds, c] = y3
     elif kind == AT4:
         for c in range(channels):
             m0, m1, m2 = src[s0, c], src[s0 + ss, c], src[s0 + 2 * ss, c]
             m3, m4, m5 = src[s0 + 3 * ss, c], src[s0 + 4 * ss, c], src[s0 + 5 * ss, c]
             dst[d0, c] = m0 + m1 + m2 + m3 + m4
-            dst[d0 + ds, c] = m1 - m2 + 2 * (m3 - m4)
-            dst[d0 + 2 * ds, c] = m1 + m2 + 4 * (m3 + m4)
-            dst[d0 + 3 * ds, c] = m1 - m2 + 8 * (m3 - m4) + m5
+            dst[d0 + ds, c] = m1 - m2 + two * (m3 - m4)
+            dst[d0 + 2 * ds, c] = m1 + m2 + four * (m3 + m4)
+            dst[d0 + 3 * ds, c] = m1 - m2 + eight * (m3 - m4) + m5
     elif kind == B4:
         for c in range(channels):
             v0, v1, v2 = src[s0, c], src[s0 + ss, c], src[s0 + 2 * ss, c]
             v3, v4, v5 = src[s0 + 3 * ss, c], src[s0 + 4 * ss, c], src[s0 + 5 * ss, c]
-            dst[d0, c] = 4 * v0
-            dst[d0 + ds, c] = 4 * (v2 - v1) + 2 * (v4 - v3) + 4 * v5
-            dst[d0 + 2 * ds, c] = -5 * v0 - 4 * (v1 + v2) - v3 - v4
-            dst[d0 + 3 * ds, c] = v1 - v2 + 2 * (v3 - v4) - 5 * v5
+            dst[d0, c] = four * v0
+            dst[d0 + ds, c] = four * (v2 - v1) + two * (v4 - v3) + four * v5
+            dst[d0 + 2 * ds, c] = -five * v0 - four * (v1 + v2) - v3 - v4
+            dst[d0 + 3 * ds, c] = v1 - v2 + two * (v3 - v4) - five * v5
             dst[d0 + 4 * ds, c] = v0 + v1 + v2 + v3 + v4
             dst[d0 + 5 * ds, c] = v5
     elif kind == BT2:
