@@ -53,9 +53,10 @@ FFT_POINT_RATE = 1.4e9
 # two threads), measured on the shared 2-core machine with other work running
 # (im2col's own steps ran 1-3x slower than on the idle machine), with the first
 # version of the transforms (float32 tiles computed in float64). With them
-# "auto" picked the fastest algorithm, within 10%, for 16 of the 20 shapes; the
-# four others were first layers of 1 to 3 channels, hence
-# WINOGRAD_MIN_CHANNELS.
+# "auto" picked the fastest algorithm, within 10%, for 16 of the 20 shapes; of
+# the four others, three were first layers of 1 to 3 channels (hence
+# WINOGRAD_MIN_CHANNELS) and one a 16 -> 16 conv at 32x32, where F(4x4, 3x3)
+# took 32 ms and F(2x2, 3x3) 25.
 
 #: Tiles a block of samples holds, about: each block is transformed, multiplied
 #: and transformed back while in cache, and the blocks are what threads share.
