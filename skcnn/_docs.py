@@ -221,12 +221,18 @@ PARAMETERS = """\
         Batches between checkpoints inside an epoch; ``None`` writes one at
         the end of every epoch only.
 
-    conv_algorithm : {"auto", "im2col", "fft", "scipy"}, default="auto"
+    conv_algorithm : {"auto", "im2col", "fft", "winograd2x2", "winograd4x4", "scipy"}, \
+default="auto"
         How convolutions are computed: ``"im2col"`` as one matrix product
         (BLAS), ``"fft"`` by multiplying spectra (fast for large kernels),
-        ``"scipy"`` with :func:`scipy.signal.correlate` (the slow reference).
-        All agree to rounding; ``"auto"`` picks ``"im2col"`` or ``"fft"``
-        per layer from a cost model of its shape, the same choice every run.
+        ``"winograd2x2"`` and ``"winograd4x4"`` by Winograd's F(2x2, 3x3) and
+        F(4x4, 3x3) on the compiled accelerator (3x3 kernels with stride 1,
+        im2col for the other layers; they need numba: ``pip install
+        "skcnn[numba]"``), ``"scipy"`` with :func:`scipy.signal.correlate`
+        (the slow reference). All agree to rounding (float32:
+        ``"winograd4x4"`` to about 1e-5 relative, the others to 1e-6);
+        ``"auto"`` picks per layer from a cost model of its shape, the same
+        choice every run, Winograd only where numba is installed.
 
     dtype : {"float32", "float64"}, default="float32"
         Floating-point type of the weights and computations.

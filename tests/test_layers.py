@@ -2,13 +2,13 @@
 
 import numpy as np
 import pytest
+from algorithms import ALGORITHM_PARAMS
 from gradcheck import check_layer_gradients, numerical_gradient
 
 from skcnn._engine.activations import ReLU
 from skcnn._engine.conv import Conv2D
 from skcnn._engine.core import Dense, Flatten
 from skcnn._engine.fusion import ConvMaxPool2D
-from skcnn._engine.kernels import CONV_ALGORITHMS
 from skcnn._engine.losses import SoftmaxCrossEntropy, SquaredError, log_softmax
 from skcnn._engine.normalization import BatchNorm
 from skcnn._engine.pooling import AvgPool2D, GlobalAvgPool2D, MaxPool2D
@@ -22,7 +22,7 @@ def built(layer, input_shape, seed=0):
     return layer
 
 
-@pytest.mark.parametrize("algorithm", sorted(CONV_ALGORITHMS))
+@pytest.mark.parametrize("algorithm", ALGORITHM_PARAMS)
 @pytest.mark.parametrize(
     "kernel, stride, padding",
     [
@@ -392,7 +392,7 @@ def test_global_max_pooling_gives_ties_to_the_first():
     np.testing.assert_array_equal(layer.backward(np.array([[2.0]]))[0, :, :, 0], [[0, 2], [0, 0]])
 
 
-@pytest.mark.parametrize("algorithm", sorted(CONV_ALGORITHMS))
+@pytest.mark.parametrize("algorithm", ALGORITHM_PARAMS)
 @pytest.mark.parametrize(
     "input_shape, kernel, dilation, padding",
     [((7, 8, 2), (3, 2), (2, 3), "same"), ((1, 15, 2), (1, 3), (1, 4), "valid")],

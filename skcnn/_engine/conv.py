@@ -28,8 +28,11 @@ class Conv2D(_SpatialMixin, _WeightedLayer):
         Step between the taps of a filter: a 3-tap filter with dilation 4
         spans 9 positions. Stacks of dilated convolutions see far along a
         series with few weights.
-    algorithm : {"auto", "im2col", "scipy", "fft"}, default="auto"
+    algorithm : {"auto", "im2col", "scipy", "fft", "winograd2x2", "winograd4x4"}, \
+default="auto"
         Which kernel of :mod:`skcnn._engine.kernels` computes the correlation.
+        The Winograd ones need numba and run where the kernel is 3x3 with
+        stride 1 and no dilation (im2col elsewhere).
 
     Attributes
     ----------

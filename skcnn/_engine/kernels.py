@@ -26,8 +26,10 @@ An algorithm is a pair of functions registered in :data:`CONV_ALGORITHMS`:
 ``"im2col"`` lays every receptive field out as a row of a matrix and does
 one matrix multiplication (BLAS); ``"fft"`` multiplies the spectra of the
 whole batch, one small matrix product per frequency, and wins for large
-kernels; ``"scipy"`` is the reference, :func:`scipy.signal.correlate` with the
-direct method, one call per sample and filter.
+kernels; ``"winograd2x2"`` and ``"winograd4x4"`` (3x3 kernels, stride 1, see
+:mod:`skcnn._engine.winograd`) multiply Winograd transforms of tiles, on the
+optional compiled accelerator (numba); ``"scipy"`` is the reference,
+:func:`scipy.signal.correlate` with the direct method, one call per sample and filter.
 """
 
 import numpy as np
@@ -41,7 +43,12 @@ from .tuning import (
     IM2COL_COPY_RATE,
     IM2COL_FLOP_RATE,
     IM2COL_POSITION_RATE,
+    WINOGRAD_FLOP_RATE,
+    WINOGRAD_MIN_CHANNELS,
+    WINOGRAD_TRANSFORM_RATE,
 )
+from .winograd import ALGORITHMS as WINOGRAD_ALGORITHMS
+from .winograd import WINOGRAD_TILES, accelerator_available, covers, require_accelerator
 from .workspace import FRESH
 
 PADDING_MODES = ("valid", "same")
@@ -453,6 +460,7 @@ CONV_ALGORITHMS = {
     "im2col": (im2col_forward, im2col_backward),
     "scipy": (scipy_forward, scipy_backward),
     "fft": (fft_forward, fft_backward),
+    **WINOGRAD_ALGORITHMS,
 }
 
 
@@ -470,13 +478,16 @@ def algorithm_costs(x_pad_shape, weights_shape, stride, dilation=(1, 1)):
     Returns
     -------
     costs : dict
-        ``{"im2col": seconds, "fft": seconds}``.
+        ``{"im2col": seconds, "fft": seconds}``, and the Winograd algorithms'
+        where they compute the convolution (:func:`~skcnn._engine.winograd.covers`)
+        of :data:`~skcnn._engine.tuning.WINOGRAD_MIN_CHANNELS` input channels or
+        more, whether or not the accelerator is installed.
     """
     height, width, _ = x_pad_shape
     kh, kw, channels, filters = weights_shape
-    positions = output_length(height, kh, stride[0], dilation[0]) * output_length(
-        width, kw, stride[1], dilation[1]
-    )
+    out_h = output_length(height, kh, stride[0], dilation[0])
+    out_w = output_length(width, kw, stride[1], dilation[1])
+    positions = out_h * out_w
     window = kh * kw
     # im2col: three products (forward, dL/dW, dL/dx), column copies and scatters.
     im2col = (
@@ -492,7 +503,17 @@ def algorithm_costs(x_pad_shape, weights_shape, stride, dilation=(1, 1)):
         24 * n_freq * channels * filters / FFT_FLOP_RATE
         + (2 * channels + 2 * filters) * points / FFT_POINT_RATE
     )
-    return {"im2col": im2col, "fft": fft}
+    costs = {"im2col": im2col, "fft": fft}
+    if covers(weights_shape, stride, dilation) and channels >= WINOGRAD_MIN_CHANNELS:
+        for name, m in WINOGRAD_TILES.items():
+            # Three products of a*a terms a tile; four transforms (two of the
+            # input's channels, two of the filters) of a*a values a tile.
+            terms = -(-out_h // m) * -(-out_w // m) * (m + 2) ** 2
+            costs[name] = (
+                6 * terms * channels * filters / WINOGRAD_FLOP_RATE
+                + 2 * terms * (channels + filters) / WINOGRAD_TRANSFORM_RATE
+            )
+    return costs
 
 
 def resolve_algorithm(
@@ -500,19 +521,29 @@ def resolve_algorithm(
 ):
     """Name of the algorithm that runs for ``algorithm``.
 
-    ``"auto"`` picks the cheaper of ``"im2col"`` and ``"fft"`` by the cost
-    model of :func:`algorithm_costs` (a model, not a timing, so that the
-    choice, and with it every result, is the same run after run); without
-    shapes it picks ``"im2col"``. ``"fft"`` wins for large kernels, such as
-    7x7 and up on images of a few dozen pixels a side.
+    ``"auto"`` picks the cheapest algorithm by the cost model of
+    :func:`algorithm_costs` (a model, not a timing, so that the choice, and
+    with it every result, is the same run after run); without shapes it
+    picks ``"im2col"``. ``"fft"`` wins for large kernels, such as 7x7 and up
+    on images of a few dozen pixels a side; a Winograd algorithm, where the
+    accelerator is installed, for 3x3 kernels of many channels. A Winograd
+    algorithm asked for by name runs where it computes the convolution (3x3,
+    stride 1, no dilation) and im2col elsewhere; without numba, it raises a
+    ``ValueError`` that says how to install it.
     """
     if algorithm not in ("auto", *CONV_ALGORITHMS):
         raise ValueError(
             f"conv_algorithm must be 'auto' or one of {sorted(CONV_ALGORITHMS)}; got {algorithm!r}."
         )
+    require_accelerator(algorithm)
+    if x_pad_shape is None:
+        return "im2col" if algorithm == "auto" else algorithm
+    if algorithm in WINOGRAD_TILES:
+        return algorithm if covers(weights_shape, stride, dilation) else "im2col"
     if algorithm != "auto":
         return algorithm
-    if x_pad_shape is None:
-        return "im2col"
     costs = algorithm_costs(x_pad_shape, weights_shape, stride, dilation)
-    return min(costs, key=costs.get)
+    best = min(costs, key=costs.get)
+    if best in WINOGRAD_TILES and not accelerator_available():
+        best = min(("im2col", "fft"), key=costs.get)
+    return best

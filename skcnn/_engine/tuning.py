@@ -45,3 +45,30 @@ IM2COL_POSITION_RATE = 0.5e9
 FFT_FLOP_RATE = 41e9
 #: "n log2 n" points per second of the spectra.
 FFT_POINT_RATE = 1.4e9
+
+# --- Winograd convolutions on the compiled accelerator (see winograd.py) ---------
+#
+# The rates are the least-squares fit of ``python benchmarks/calibrate_conv.py
+# --fit`` to its 3x3 shapes (training steps of 8 to 64 channels, 8x8 to 64x64,
+# two threads), measured on the shared 2-core machine with other work running
+# (im2col's own steps ran 1-3x slower than on the idle machine), with the first
+# version of the transforms (float32 tiles computed in float64). With them
+# "auto" picked the fastest algorithm, within 10%, for 16 of the 20 shapes; of
+# the four others, three were first layers of 1 to 3 channels (hence
+# WINOGRAD_MIN_CHANNELS) and one a 16 -> 16 conv at 32x32, where F(4x4, 3x3)
+# took 32 ms and F(2x2, 3x3) 25.
+
+#: Tiles a block of samples holds, about: each block is transformed, multiplied
+#: and transformed back while in cache, and the blocks are what threads share.
+#: A first choice (256 tiles of 36 values: 2.4 MB of float32 at 64 channels), not
+#: tuned by measurement.
+WINOGRAD_BLOCK_TILES = 256
+#: Input channels a conv needs before "auto" considers Winograd: with 1 to 3
+#: (first layers), im2col measured 1.1-3.4x as fast (13 vs 44 ms for 64 images
+#: of 28x28x1 -> 32 filters; 21 vs 24 and 31 ms for 34x34x3 -> 32), since the
+#: transforms of the filters' side cost the same however few channels come in.
+WINOGRAD_MIN_CHANNELS = 4
+#: FLOP/s of the per-position products of the Winograd domain.
+WINOGRAD_FLOP_RATE = 128e9
+#: Values per second of the tile transforms (each value a channel of a tile position).
+WINOGRAD_TRANSFORM_RATE = 0.55e9
