@@ -30,6 +30,7 @@ from sklearn.preprocessing import FunctionTransformer
 
 from skcnn import CNNClassifier
 from skcnn.architectures import fcn, resnet
+from skcnn.inspection import SaliencyDisplay
 
 # A few epochs, on purpose: the fits end before the loss stops improving.
 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -105,3 +106,34 @@ vowels = CNNClassifier(
 )
 vowels.fit(X_train, y_train)
 print(f"test accuracy: {vowels.score(X_test, y_test):.3f}")
+
+# %%
+# Where the evidence is
+# ---------------------
+# :class:`~skcnn.inspection.SaliencyDisplay` draws, behind a series, which
+# time steps moved the score of the class the network predicts: the
+# gradient of the score times the input (``method="gradient_x_input"``),
+# summed over the six channels, red where a step raises the score, blue
+# where it lowers it. Given the pipeline, it standardizes the series as the
+# pipeline does, and explains the input the network sees: a step at a
+# channel's mean (0) counts for nothing. One test series of each activity,
+# for the network the search picked:
+X_motions, y_motions = load_basic_motions(split="test")
+fig, axes = plt.subplots(2, 2, figsize=(11, 5), sharex=True, layout="constrained")
+for ax, activity in zip(axes.ravel(), np.unique(y_motions)):
+    case = X_motions[np.flatnonzero(y_motions == activity)[0]]
+    display = SaliencyDisplay.from_estimator(
+        search.best_estimator_, case, method="gradient_x_input", ax=ax, colorbar=False
+    )
+    ax.set_title(f"{activity}: {display.target_name}", fontsize=10)
+    ax.get_legend().remove()
+sensors = [f"{sensor} {axis}" for sensor in ("accel.", "gyro.") for axis in "xyz"]
+_ = fig.legend(display.lines_, sensors, loc="outside right center", fontsize="small")
+
+# %%
+# Badminton is recognized by its strokes: the few sharp swings, and nothing
+# in between. Running and walking are recognized all along, every step of
+# the stride adding a little. The watch of "standing" has one jolt, at the
+# start, and that jolt speaks against standing (blue); the stillness after
+# it, near the mean, adds next to nothing either way. Each panel has its own
+# scale: its strongest time step is drawn most opaque.

@@ -31,6 +31,7 @@ from sklearn.pipeline import make_pipeline
 
 from skcnn import CNNClassifier
 from skcnn.datasets import LANGUAGES, load_words
+from skcnn.inspection import SaliencyDisplay
 from skcnn.preprocessing import TextVectorizer
 
 words, language = load_words()
@@ -93,3 +94,31 @@ for word, p in zip(made_up, proba):
     best = np.argsort(p)[::-1][:2]
     guesses = ", ".join(f"{model.classes_[i]} {p[i]:.2f}" for i in best)
     print(f"{word:>14}: {guesses}")
+
+# %%
+# Which letters decide
+# --------------------
+# :class:`~skcnn.inspection.SaliencyDisplay` colours every letter by its
+# share in the score of the predicted language: red letters raise it, blue
+# ones lower it. An embedding has no gradient with respect to its ids, so
+# the share is taken at the embedding's output, the gradient times the
+# letter's vector (``method="gradient_x_input"``), summed over its 16
+# numbers; the padding, all zeros, has none. Given the pipeline and a word,
+# the display turns the word into ids as the pipeline does; ``tokens=`` the
+# word labels the positions with its letters. The first test word of each
+# language:
+fig, axes = plt.subplots(len(LANGUAGES), 1, figsize=(6, 5.5), layout="constrained")
+for ax, lang in zip(axes, LANGUAGES):
+    word = words_test[np.flatnonzero(y_test == lang)[0]]
+    display = SaliencyDisplay.from_estimator(
+        model, word, tokens=word[:16], method="gradient_x_input", ax=ax, colorbar=False
+    )
+    ax.set_title(f"{word} ({lang}): {display.target_name}", fontsize=10)
+
+# %%
+# The letters that decide are those a reader would point at: the ``é`` of
+# the French word, the closing ``i`` of the Italian plural and the ``zi``
+# before it, the ``d`` of the English "-ed", the ``w`` and the ``g`` of the
+# German word, the ending ``-ora`` of the Spanish one. Most other letters
+# count for little, and some speak for another language (blue). Each word
+# has its own scale: its strongest letter is drawn most opaque.

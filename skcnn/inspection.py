@@ -43,20 +43,59 @@ def _check_matplotlib(caller):
     return plt
 
 
-def _final_estimator(estimator, X=None):
+def _final_estimator(estimator, X=None, argument="x"):
     """The CNN at the end of ``estimator`` and, when given, ``X`` transformed for it."""
+    steps = None
     if isinstance(estimator, Pipeline):
-        if X is not None:
-            X = np.asarray(X)
-            X = estimator[:-1].transform(X.reshape(1, -1))
-        estimator = estimator[-1]
+        steps, estimator = estimator[:-1], estimator[-1]
     if not isinstance(estimator, BaseCNN):
         raise TypeError(
             f"estimator must be a skcnn CNNClassifier or CNNRegressor (or a pipeline "
             f"ending with one); got {type(estimator).__name__}."
         )
     check_is_fitted(estimator)
+    if X is not None and steps is not None:
+        X = _through_pipeline(steps, estimator, X, argument)
     return estimator, X
+
+
+def _through_pipeline(steps, estimator, x, argument="x"):
+    """One sample ``x`` of a pipeline's ``X`` through its first ``steps``: a batch of one.
+
+    ``x`` is a sample as ``X[i]`` is one: an array (a row, an image, a
+    series of several channels) goes in as ``x[np.newaxis]``, anything
+    else (a text, a ``(waveform, rate)`` pair, a clip of another length
+    than the others) as the list ``[x]``. A batch of one (``X[:1]``) is
+    read as such where that reading fails, in the steps or in the final
+    ``estimator``.
+    """
+    candidates = []
+    if isinstance(x, (str, bytes)):
+        candidates.append([x])
+    else:
+        try:
+            array = np.asarray(x)
+        except (ValueError, TypeError):  # ragged: a pair, or a list of parts
+            array = None
+        if array is None or array.dtype == object or array.ndim == 0:
+            candidates.append([x])
+        else:
+            candidates.append(array[np.newaxis])
+            if array.ndim >= 2 and array.shape[0] == 1:
+                candidates.append(array)
+    errors = []
+    for candidate in candidates:
+        try:
+            transformed = steps.transform(candidate)
+            _one_sample(estimator, transformed, argument)  # the final step reads one sample
+            return transformed
+        except Exception as exc:  # a step of one's own may fail in any way: say how
+            errors.append(exc)
+    raise ValueError(
+        f"{argument} must be one sample of the pipeline's X (as X[i] is one), or a batch of "
+        f"one; read so, it cannot go through the pipeline: "
+        f"{type(errors[0]).__name__}: {errors[0]}"
+    ) from errors[0]
 
 
 def layer_names(estimator):
@@ -538,7 +577,8 @@ class FeatureMapDisplay:
             Fitted; a pipeline transforms ``X`` with its first steps.
         X : array-like
             One sample: flattened, or of the fitted sample shape, with or
-            without a leading axis of length 1.
+            without a leading axis of length 1. For a pipeline, one sample
+            of the pipeline's ``X``, as ``X[i]`` is one, or a batch of one.
         layers : list of str or int, default=None
             The layers to show, by name or position in ``layers_``; they must
             output images (not flat vectors). ``None`` shows every such layer
@@ -560,14 +600,9 @@ class FeatureMapDisplay:
         -------
         display : FeatureMapDisplay
         """
-        estimator, X = _final_estimator(estimator, X)
-        X = np.asarray(X, dtype=np.float64)
+        estimator, X = _final_estimator(estimator, X, "X")
         shape = estimator.input_shape_
-        if X.size != np.prod(shape):
-            raise ValueError(
-                f"X must be one sample of shape {shape} ({int(np.prod(shape))} values, "
-                f"flattened or not); got an array of shape {X.shape}."
-            )
+        sample = _one_sample(estimator, X, "X")  # read as the estimator reads X: its layout
         if not (isinstance(max_channels, (int, np.integer)) and max_channels >= 1):
             raise ValueError(f"max_channels must be an int >= 1; got {max_channels!r}.")
         rgb = _check_rgb(rgb)
@@ -592,7 +627,7 @@ class FeatureMapDisplay:
                     f"layers={not_spatial} output flat vectors, not feature maps; choose "
                     f"among {[names[i] for i in spatial]}."
                 )
-        output = X.reshape(1, *shape)
+        output = sample[np.newaxis]
         rgb = colour_input if rgb == "auto" else rgb
         maps, shown = [output[0] if rgb else output[0, ..., :max_channels]], ["input"]
         for i, layer in enumerate(network[: (chosen[-1] + 1) if chosen else 0]):
@@ -823,7 +858,7 @@ class LossCurveDisplay:
 _SALIENCY_METHODS = ("gradient", "gradient_x_input")
 
 
-def _one_sample(estimator, x):
+def _one_sample(estimator, x, argument="x"):
     """``x`` as one image of the fitted shape, read by the estimator's own path for ``X``.
 
     ``x`` is one sample (flattened, or shaped as a sample of ``X``) or a
@@ -837,8 +872,8 @@ def _one_sample(estimator, x):
         size, x_shape = n_values, None
     if size != n_values:
         raise ValueError(
-            f"x must be one sample of shape {shape} ({n_values} values, flattened or not), "
-            f"or a batch of one; got an array of shape {x_shape}."
+            f"{argument} must be one sample of shape {shape} ({n_values} values, flattened or "
+            f"not), or a batch of one; got an array of shape {x_shape}."
         )
     # Of n_values values, a batch holds one sample: read x as a batch where it may be
     # one (a leading axis of 1), else (or if that fails) as one sample.
@@ -855,7 +890,7 @@ def _one_sample(estimator, x):
         except ValueError as exc:
             errors.append(exc)
     raise ValueError(
-        f"x cannot be read as one sample of shape {shape} or a batch of one: {errors[0]}"
+        f"{argument} cannot be read as one sample of shape {shape} or a batch of one: {errors[0]}"
     ) from None
 
 
@@ -893,8 +928,12 @@ def _target_index(estimator, scores, target):
     return int(target), f"output {int(target)}"
 
 
-def _check_tokens(tokens, n_positions, sample_shape):
-    """``tokens`` as a list of strings, one per position of a sequence."""
+def _check_tokens(tokens, n_positions, sample_shape, padded=0):
+    """``tokens`` as a list of strings, one per position of a sequence.
+
+    The last ``padded`` positions hold padding: tokens may leave them out,
+    and they are labelled ``""``.
+    """
     if isinstance(tokens, str):
         tokens = list(tokens)  # a string: one character per position
     try:
@@ -912,12 +951,26 @@ def _check_tokens(tokens, n_positions, sample_shape):
             f"the first layer embeds); this estimator's inputs are images of shape "
             f"{sample_shape}."
         )
+    if n_positions - padded <= len(tokens) < n_positions:
+        return tokens + [""] * (n_positions - len(tokens))
     if len(tokens) != n_positions:
+        unpadded = f" ({n_positions - padded} before its padding)" if padded else ""
         raise ValueError(
-            f"tokens has {len(tokens)} entries, but the input has {n_positions} positions; "
-            f"give one string per position."
+            f"tokens has {len(tokens)} entries, but the input has {n_positions} positions"
+            f"{unpadded}; give one string per position."
         )
     return tokens
+
+
+def _check_transpose(transpose, image):
+    """``transpose`` is a bool, and True only for images (not signals or sequences)."""
+    if not isinstance(transpose, (bool, np.bool_)):
+        raise ValueError(f"transpose must be True or False; got {transpose!r}.")
+    if transpose and not image:
+        raise ValueError(
+            "transpose=True turns an image (an input of height > 1, without tokens); this "
+            "input is drawn as a signal or a sequence, along its positions already."
+        )
 
 
 def _overlay(plt, values, limit, cmap, alpha):
@@ -1024,6 +1077,7 @@ class SaliencyDisplay:
         cmap="RdBu_r",
         alpha=0.8,
         colorbar=True,
+        transpose=False,
     ):
         """Show the saliency of one sample for one output of a fitted estimator.
 
@@ -1032,9 +1086,11 @@ class SaliencyDisplay:
         estimator : CNNClassifier, CNNRegressor or Pipeline
             Fitted; a pipeline transforms ``x`` with its first steps, and the
             saliency is that of the input its final step sees.
-        x : array-like
+        x : array-like, str or other sample
             One sample: flattened or of the shape of a sample of ``X``, or a
-            batch of one; read as the estimator reads ``X``.
+            batch of one; read as the estimator reads ``X``. For a pipeline,
+            one sample of the pipeline's ``X``, as ``X[i]`` is one (a
+            series, a clip, a text), or a batch of one.
         target : class label or int, default=None
             Whose score to explain: a class of ``classes_`` (by default the
             predicted one; for multilabel classifiers the most probable
@@ -1054,7 +1110,8 @@ class SaliencyDisplay:
             background. Where the first layer embeds token ids (it has no
             input gradient), the saliency of every position is taken at the
             embedding's output and summed over its dimensions; the tokens
-            default to the ids.
+            default to the ids, and may leave out the padding (the ids 0
+            that end a short text) as a word's characters do.
         ax : matplotlib Axes, default=None
             Where to draw; ``None`` makes a new figure.
         cmap : str, default="RdBu_r"
@@ -1063,6 +1120,10 @@ class SaliencyDisplay:
             The opacity of the strongest saliency, in (0, 1].
         colorbar : bool, default=True
             Whether to add a colorbar.
+        transpose : bool, default=False
+            Draw an image with its rows across and its columns upwards: a
+            spectrogram of ``(time frames, frequencies)`` with time across
+            and the low frequencies at the bottom.
 
         Returns
         -------
@@ -1076,6 +1137,8 @@ class SaliencyDisplay:
         _check_alpha(alpha)
         sample = _one_sample(estimator, x)
         network = estimator._load_network(np.float64)
+        embedded = not network.steps[0].has_input_gradient  # an embedding of token ids
+        _check_transpose(transpose, sample.shape[0] > 1 and tokens is None and not embedded)
         batch = sample[np.newaxis]
         scores = network.forward(batch)[0].reshape(-1)
         index, target_name = _target_index(estimator, scores, target)
@@ -1083,7 +1146,6 @@ class SaliencyDisplay:
         weights[0, index] = 1.0
         _, gradient, inputs = score_gradient(network, batch, weights)
         saliency = gradient[0] if method == "gradient" else (gradient * inputs)[0]
-        embedded = not network.steps[0].has_input_gradient  # an embedding of token ids
         positions = None
         if embedded:  # one value per token: summed over the embedding's dimensions
             saliency = saliency.sum(axis=-1).reshape(-1)
@@ -1091,7 +1153,9 @@ class SaliencyDisplay:
         elif sample.shape[0] == 1:
             positions = sample.shape[1]
         if tokens is not None:
-            tokens = _check_tokens(tokens, positions, sample.shape)
+            # Ids end in padding (id 0) where a text is shorter than the sequence.
+            padded = int(np.argmax(np.append(sample.ravel()[::-1], 1) != 0)) if embedded else 0
+            tokens = _check_tokens(tokens, positions, sample.shape, padded)
             if not embedded:
                 saliency = saliency.sum(axis=-1).reshape(-1)
         elif embedded:
@@ -1104,9 +1168,9 @@ class SaliencyDisplay:
             method=method,
             tokens=tokens,
         )
-        return display.plot(ax=ax, cmap=cmap, alpha=alpha, colorbar=colorbar)
+        return display.plot(ax=ax, cmap=cmap, alpha=alpha, colorbar=colorbar, transpose=transpose)
 
-    def plot(self, ax=None, *, cmap="RdBu_r", alpha=0.8, colorbar=True):
+    def plot(self, ax=None, *, cmap="RdBu_r", alpha=0.8, colorbar=True, transpose=False):
         """Draw the saliency over the input.
 
         Parameters
@@ -1116,6 +1180,9 @@ class SaliencyDisplay:
         cmap : str, default="RdBu_r"
         alpha : float, default=0.8
         colorbar : bool, default=True
+        transpose : bool, default=False
+            Draw an image with its rows across and its columns upwards (a
+            spectrogram with time across).
 
         Returns
         -------
@@ -1130,14 +1197,16 @@ class SaliencyDisplay:
         _check_alpha(alpha)
         saliency = np.asarray(self.saliency, dtype=np.float64)
         sample = np.asarray(self.sample, dtype=np.float64)
-        limit = _symmetric_limit(saliency)
+        _check_transpose(transpose, self.tokens is None and sample.shape[0] > 1)
+        # The scale of what is drawn: images and signals show the sum over the channels.
+        limit = _symmetric_limit(saliency if self.tokens is not None else saliency.sum(axis=2))
         self.image_, self.lines_, self.texts_ = None, [], []
         if self.tokens is not None:
             ax = self._plot_tokens(plt, ax, saliency.reshape(-1), limit, cmap, alpha)
         elif sample.shape[0] == 1:
             ax = self._plot_signal(plt, ax, saliency, sample, limit, cmap, alpha)
         else:
-            ax = self._plot_image(plt, ax, saliency, sample, limit, cmap, alpha)
+            ax = self._plot_image(plt, ax, saliency, sample, limit, cmap, alpha, transpose)
         ax.set_title(f"Saliency: {self.target_name}")
         self.colorbar_ = None
         if colorbar:
@@ -1152,21 +1221,33 @@ class SaliencyDisplay:
         self.ax_, self.figure_ = ax, ax.figure
         return self
 
-    def _plot_image(self, plt, ax, saliency, sample, limit, cmap, alpha):
+    def _plot_image(self, plt, ax, saliency, sample, limit, cmap, alpha, transpose):
         """The image in grey (or colour, for 3 channels) and the saliency over it."""
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+        if transpose:  # rows across, columns upwards
+            sample, saliency = sample.transpose(1, 0, 2), saliency.transpose(1, 0, 2)
+        origin = "lower" if transpose else "upper"
         if sample.shape[2] == 3:
             low, high = sample.min(), sample.max()
-            self.image_ = ax.imshow((sample - low) / ((high - low) or 1.0), interpolation="nearest")
+            self.image_ = ax.imshow(
+                (sample - low) / ((high - low) or 1.0), origin=origin, interpolation="nearest"
+            )
         else:  # one channel (or several: their mean), in light greys, darker where high
             grey = sample.mean(axis=2)
             low, high = float(grey.min()), float(grey.max())
             self.image_ = ax.imshow(
-                grey, cmap="gray_r", vmin=low, vmax=high + (high - low), interpolation="nearest"
+                grey,
+                cmap="gray_r",
+                vmin=low,
+                vmax=high + (high - low),
+                origin=origin,
+                interpolation="nearest",
             )
         values = saliency.sum(axis=2)  # over the channels: the saliency of every pixel
-        self.im_ = ax.imshow(_overlay(plt, values, limit, cmap, alpha), interpolation="nearest")
+        self.im_ = ax.imshow(
+            _overlay(plt, values, limit, cmap, alpha), origin=origin, interpolation="nearest"
+        )
         ax.set_xticks([])
         ax.set_yticks([])
         return ax
@@ -1226,8 +1307,17 @@ class SaliencyDisplay:
         )
         for i, token in enumerate(tokens):
             row, column = divmod(i, per_row)
+            strong = alpha * abs(saliency[i]) / limit > 0.55  # white on the darkest cells
             self.texts_.append(
-                ax.text(column, row, token, ha="center", va="center", family="monospace")
+                ax.text(
+                    column,
+                    row,
+                    token,
+                    ha="center",
+                    va="center",
+                    family="monospace",
+                    color="white" if strong else "black",
+                )
             )
         ax.set_xticks([])
         ax.set_yticks([])

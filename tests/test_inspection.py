@@ -688,3 +688,116 @@ def test_saliency_of_embedded_tokens_is_taken_at_the_embedding(english_or_german
     )
     # without tokens, the ids label the positions
     assert [t.get_text() for t in times_input.texts_] == [str(int(i)) for i in ids]
+
+
+# --- Saliency of pipelines of series, sound and text ---------------------------------
+
+
+def standardize(X):
+    """Every channel of every series to mean 0 and standard deviation 1."""
+    return (X - X.mean(axis=-1, keepdims=True)) / X.std(axis=-1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def motions_pipeline():
+    """BasicMotions (n_cases, 6 channels, 100 steps), each series standardized in the pipeline."""
+    from pathlib import Path
+
+    from sklearn.preprocessing import FunctionTransformer
+
+    data = np.load(Path(__file__).parent / "data" / "basic_motions.npz")
+    X, y = data["X_train"].astype(np.float64), data["y_train"]
+    pipe = make_pipeline(
+        FunctionTransformer(standardize),
+        CNNClassifier(input_layout="ncl", filters=(4,), kernel_size=5, max_iter=2, random_state=0),
+    )
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(X, y)
+    return pipe, data["X_test"].astype(np.float64)
+
+
+def test_saliency_of_a_pipeline_reads_x_as_one_sample_of_its_X(motions_pipeline):
+    """A series of 6 channels goes through the pipeline whole, not flattened into one."""
+    pipe, X = motions_pipeline
+    seen = standardize(X[3:4])[0].T  # (100 steps, 6 channels), each channel standardized
+    display = SaliencyDisplay.from_estimator(pipe, X[3], colorbar=False)
+    np.testing.assert_allclose(display.sample, seen[np.newaxis])
+    direct = SaliencyDisplay.from_estimator(pipe[-1], standardize(X[3:4]), colorbar=False)
+    np.testing.assert_allclose(display.saliency, direct.saliency)
+    batch = SaliencyDisplay.from_estimator(pipe, X[3:4], colorbar=False)  # a batch of one
+    np.testing.assert_allclose(batch.saliency, display.saliency)
+    maps = FeatureMapDisplay.from_estimator(pipe, X[3], layers=["conv1"], colorbar=False)
+    np.testing.assert_allclose(maps.feature_maps[0], seen[np.newaxis])  # the input, first
+    with pytest.raises(ValueError, match=r"x must be one sample of the pipeline's X \(as X\[i\]"):
+        SaliencyDisplay.from_estimator(pipe, "walking")
+
+
+def test_saliency_of_several_channels_is_drawn_on_the_scale_of_their_sum(motions_pipeline):
+    pipe, X = motions_pipeline
+    display = SaliencyDisplay.from_estimator(pipe, X[0], method="gradient_x_input", alpha=0.7)
+    drawn = display.saliency.sum(axis=-1)[0]  # per time step
+    opacity = display.im_.get_array()[0, :, 3]
+    np.testing.assert_allclose(opacity, 0.7 * np.abs(drawn) / np.abs(drawn).max())
+    assert display.colorbar_.mappable.norm.vmax == pytest.approx(np.abs(drawn).max())
+    assert len(display.lines_) == 6
+
+
+def test_saliency_of_a_spectrogram_pipeline_drawn_with_time_across():
+    from skcnn.datasets import load_spoken_digits
+    from skcnn.preprocessing import Spectrogram
+
+    clips, digits, _ = load_spoken_digits()
+    spectrogram = Spectrogram(8000, duration=0.5, window_length=200, hop_length=160, n_mels=12)
+    pipe = make_pipeline(
+        spectrogram, CNNClassifier(filters=(4,), hidden_layer_sizes=(), max_iter=2, random_state=0)
+    )
+    with pytest.warns(ConvergenceWarning):
+        pipe.fit(clips[:60], digits[:60])
+    seen = spectrogram.transform([clips[70]])[0]  # (time frames, mel bands)
+    display = SaliencyDisplay.from_estimator(pipe, (clips[70], 8000), colorbar=False)
+    np.testing.assert_allclose(display.sample[..., 0], seen)  # a (waveform, rate) pair
+    across = display.plot(transpose=True, colorbar=False)
+    assert across.im_.get_array().shape == (12, len(seen), 4)  # bands up, time across
+    assert across.im_.origin == "lower" and across.image_.origin == "lower"
+    np.testing.assert_allclose(across.image_.get_array(), seen.T)
+    with pytest.raises(ValueError, match="recorded at 16000 Hz"):
+        SaliencyDisplay.from_estimator(pipe, (clips[70], 16000))
+
+
+@pytest.mark.parametrize("transpose", [1, "yes", None])
+def test_saliency_transpose_is_a_bool(fitted, transpose):
+    clf, X = fitted
+    with pytest.raises(ValueError, match="transpose must be True or False"):
+        SaliencyDisplay.from_estimator(clf, X[0], transpose=transpose)
+
+
+def test_saliency_transposes_images_only(english_or_german):
+    with pytest.raises(ValueError, match=r"transpose=True turns an image"):
+        SaliencyDisplay.from_estimator(english_or_german, np.ones(12), transpose=True)
+
+
+def test_saliency_of_a_text_pipeline_labels_the_letters_and_leaves_out_the_padding():
+    from skcnn.datasets import load_words
+    from skcnn.preprocessing import TextVectorizer
+
+    words, language = load_words(["english", "german"])
+    pipe = make_pipeline(
+        TextVectorizer("char", max_length=12),
+        CNNClassifier(layers=("embedding:8", "conv:8:3", "relu", "gmp"), max_iter=2),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe.set_params(cnnclassifier__random_state=0).fit(words[::10], language[::10])
+    word = "schmetterling"[:9]  # 9 letters, then 3 positions of padding
+    display = SaliencyDisplay.from_estimator(pipe, word, tokens=word, method="gradient_x_input")
+    assert [t.get_text() for t in display.texts_] == [*word, "", "", ""]
+    np.testing.assert_array_equal(display.saliency[9:], 0.0)  # the padding embeds as zeros
+    ids = pipe[0].transform([word])
+    direct = SaliencyDisplay.from_estimator(pipe[-1], ids, method="gradient_x_input")
+    np.testing.assert_allclose(display.saliency, direct.saliency)
+    strongest = int(np.argmax(np.abs(display.saliency)))
+    assert display.texts_[strongest].get_color() == "white"  # readable on its dark cell
+    with pytest.raises(ValueError, match=r"tokens has 8 entries.*12 positions \(9 before"):
+        SaliencyDisplay.from_estimator(pipe, word, tokens=word[:8])
+    with pytest.raises(ValueError, match=r"tokens has 13 entries.*12 positions"):
+        SaliencyDisplay.from_estimator(pipe, "schmetterling", tokens="schmetterling")
