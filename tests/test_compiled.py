@@ -192,3 +192,31 @@ def test_without_numba_auto_fits_and_winograd_says_how_to_install(tmp_path):
     assert "conv_algorithm='winograd4x4'" in out and 'pip install "skcnn[numba]"' in out
     assert "pytest exit 0 False" in out
     assert " skipped" in out and " passed" in out
+
+
+@pytest.mark.parametrize(
+    "input_shape, padding, fused",
+    [
+        # The reference network's second conv (32 -> 64 at 13x13): Winograd priced
+        # only 1.19x cheaper than im2col alone, so "auto" keeps it fused with its
+        # pooling.
+        ((28, 28, 1), "valid", True),
+        # 32 channels at 32x32: priced 1.54x cheaper, Winograd wins over the fusion.
+        ((32, 32, 32), "same", False),
+    ],
+)
+def test_auto_fuses_a_conv_with_its_pooling_unless_winograd_is_much_cheaper(
+    input_shape, padding, fused
+):
+    from skcnn._engine.fusion import ConvMaxPool2D
+
+    X = np.random.RandomState(0).rand(8, *input_shape).astype(np.float32)
+    y = np.arange(8) % 2
+    layers = ("conv:32:3", "relu", "maxpool:2", "conv:64:3", "relu", "maxpool:2")
+    clf = CNNClassifier(layers=layers, padding=padding, max_iter=1, random_state=0)
+    with pytest.warns(Warning):  # one epoch: no convergence
+        clf.fit(X, y)
+    steps = [s for s in clf.network_.steps if isinstance(s, (Conv2D, ConvMaxPool2D))]
+    assert isinstance(steps[-1], ConvMaxPool2D) == fused
+    conv = steps[-1].conv if fused else steps[-1]
+    assert conv.algorithm_ == ("im2col" if fused else "winograd4x4")

@@ -80,11 +80,17 @@ default="auto"
         )
         self.output_shape = (out_h, out_w, self.filters)
         weights_shape = (*self.kernel_size, input_shape[2], self.filters)
-        self.algorithm_ = resolve_algorithm(
-            self.algorithm, self._padded_shape, weights_shape, self.stride, self.dilation
+        self.use_algorithm(
+            resolve_algorithm(
+                self.algorithm, self._padded_shape, weights_shape, self.stride, self.dilation
+            )
         )
-        self._forward, self._backward = CONV_ALGORITHMS[self.algorithm_]
         return self.output_shape
+
+    def use_algorithm(self, name):
+        """Compute with the algorithm ``name`` (a key of ``CONV_ALGORITHMS``) from now on."""
+        self.algorithm_ = name
+        self._forward, self._backward = CONV_ALGORITHMS[name]
 
     def initialize(self, rng, dtype, init):
         kh, kw = self.kernel_size

@@ -9,9 +9,10 @@ from functools import partial
 from .activations import ReLU
 from .base import Layer
 from .conv import Conv2D
-from .kernels import pooled_im2col_backward, pooled_im2col_forward
+from .kernels import algorithm_costs, pooled_im2col_backward, pooled_im2col_forward
 from .normalization import BatchNorm
 from .pooling import MaxPool2D
+from .tuning import FUSED_IM2COL_MARGIN
 from .workspace import FRESH, Workspace
 
 
@@ -97,6 +98,31 @@ class ConvMaxPool2D(Layer):
         return f"ConvMaxPool2D({', '.join(map(str, layers))})"
 
 
+def _fusion_wins(conv, pool, norm=None):
+    """Whether a conv that ``"auto"`` gave another algorithm runs faster as im2col fused.
+
+    The cost model of :func:`~skcnn._engine.kernels.resolve_algorithm` prices a
+    conv alone; fused with its tiled max pooling, im2col skips the pooling's
+    own pass and the positions no window reads. So a stated ``"auto"`` fuses
+    unless the model prices the other algorithm
+    :data:`~skcnn._engine.tuning.FUSED_IM2COL_MARGIN` times cheaper than
+    im2col alone.
+    """
+    if not isinstance(conv, Conv2D) or getattr(conv, "algorithm", None) != "auto":
+        return False
+    chosen = getattr(conv, "algorithm_", "im2col")
+    if chosen == "im2col":
+        return False
+    weights_shape = (*conv.kernel_size, conv.input_shape[2], conv.filters)
+    costs = algorithm_costs(conv._padded_shape, weights_shape, conv.stride, conv.dilation)
+    if costs["im2col"] >= FUSED_IM2COL_MARGIN * costs[chosen]:
+        return False
+    conv.use_algorithm("im2col")
+    fits = ConvMaxPool2D.fits(conv, pool, norm)
+    conv.use_algorithm(chosen)
+    return fits
+
+
 def fused_steps(layers, stated):
     """What runs for ``layers``: the same, each tiled max pooling computed with its conv.
 
@@ -116,6 +142,8 @@ def fused_steps(layers, stated):
                 indexes = [position[id(g)] for g in group]
                 consecutive = indexes == list(range(indexes[0], indexes[0] + width))
                 conv, *norm, pool = group
+                if consecutive and _fusion_wins(conv, pool, *norm):
+                    conv.use_algorithm("im2col")
                 if consecutive and ConvMaxPool2D.fits(conv, pool, *norm):
                     steps[-width:] = [ConvMaxPool2D(conv, pool, *norm)]
                     break

@@ -68,6 +68,16 @@ WINOGRAD_BLOCK_TILES = 256
 #: of 28x28x1 -> 32 filters; 21 vs 24 and 31 ms for 34x34x3 -> 32), since the
 #: transforms of the filters' side cost the same however few channels come in.
 WINOGRAD_MIN_CHANNELS = 4
+#: How many times cheaper than im2col alone the cost model must price a Winograd
+#: conv before "auto" gives up fusing that conv with the tiled max pooling after
+#: it (fused im2col skips the pooling's pass and the unread positions). Between
+#: two measurements (2 threads, quiet machine, im2col fused against
+#: F(4x4, 3x3) and a separate pooling): the reference network's 32 -> 64 conv at
+#: 13x13, priced 1.19x cheaper, trained 4,600 against 4,400 images/s and
+#: predicted 17,500 against 14,500 fused; the VGG-style network's at 32x32x32
+#: and 16x16x64, priced 1.54x and 1.82x cheaper, trained 536 against 406
+#: images/s with Winograd (prediction about equal).
+FUSED_IM2COL_MARGIN = 1.35
 #: FLOP/s of the per-position products of the Winograd domain.
 WINOGRAD_FLOP_RATE = 128e9
 #: Values per second of the tile transforms (each value a channel of a tile position).
