@@ -45,13 +45,16 @@ class ConvMaxPool2D(Layer):
         self.workspace = Workspace()
 
     @staticmethod
-    def fits(conv, pool, norm=None):
-        """Whether the layers can run as one step."""
+    def fits(conv, pool, norm=None, algorithm=None):
+        """Whether the layers can run as one step (with ``conv`` on ``algorithm``:
+        by default the one it has)."""
+        if algorithm is None:
+            algorithm = getattr(conv, "algorithm_", None)
         if not (
             isinstance(conv, Conv2D)
             and type(pool) is MaxPool2D
             and (norm is None or type(norm) is BatchNorm)
-            and getattr(conv, "algorithm_", None) == "im2col"
+            and algorithm == "im2col"
             and pool.stride == pool.pool_size
             and not any(any(pads) for pads in pool._pads)
         ):
@@ -117,10 +120,7 @@ def _fusion_wins(conv, pool, norm=None):
     costs = algorithm_costs(conv._padded_shape, weights_shape, conv.stride, conv.dilation)
     if costs["im2col"] >= FUSED_IM2COL_MARGIN * costs[chosen]:
         return False
-    conv.use_algorithm("im2col")
-    fits = ConvMaxPool2D.fits(conv, pool, norm)
-    conv.use_algorithm(chosen)
-    return fits
+    return ConvMaxPool2D.fits(conv, pool, norm, algorithm="im2col")
 
 
 def fused_steps(layers, stated):
