@@ -173,11 +173,7 @@ def masked_batch_norm(norm, X, mask):
     var = np.einsum("ij,ij->j", centred, centred) / n
     inv_std = 1 / np.sqrt(var + norm.epsilon)
     x_hat *= inv_std
-    momentum = X.dtype.type(norm.momentum)
-    norm.running_mean *= 1 - momentum
-    norm.running_mean += momentum * mean
-    norm.running_var *= 1 - momentum
-    norm.running_var += momentum * var * (n / max(n - 1, 1))
+    norm.update_running_stats(mean, var, n)
     out = x_hat * norm.weights
     out += norm.bias
 

@@ -82,14 +82,19 @@ class BatchNorm(_WeightedLayer):
         self._inv_std = 1 / np.sqrt(var + self.epsilon)
         x_hat *= self._inv_std
         self._x_hat = x_hat
-        momentum = X.dtype.type(self.momentum)
+        self.update_running_stats(mean, var, n)
+        out = x_hat * self.weights
+        out += self.bias
+        return out
+
+    def update_running_stats(self, mean, var, n):
+        """Move the running averages towards a batch's ``mean`` and ``var`` of ``n`` values
+        a channel (the variance unbiased, as prediction uses it)."""
+        momentum = self.running_mean.dtype.type(self.momentum)
         self.running_mean *= 1 - momentum
         self.running_mean += momentum * mean
         self.running_var *= 1 - momentum
         self.running_var += momentum * var * (n / max(n - 1, 1))
-        out = x_hat * self.weights
-        out += self.bias
-        return out
 
     def backward(self, grad_out, need_input_grad=True):
         channels = grad_out.shape[-1]
