@@ -220,3 +220,17 @@ def test_auto_fuses_a_conv_with_its_pooling_unless_winograd_is_much_cheaper(
     assert isinstance(steps[-1], ConvMaxPool2D) == fused
     conv = steps[-1].conv if fused else steps[-1]
     assert conv.algorithm_ == ("im2col" if fused else "winograd4x4")
+
+
+def test_prediction_batches_grow_where_winograd_makes_no_columns():
+    from test_network import network_of
+
+    specs = [("conv", 32, 3, 1, "same"), ("relu",), ("conv", 32, 3, 1, "same"), ("relu",)]
+    im2col = network_of(specs, (32, 32, 3), 10, "im2col")
+    fast = network_of(specs, (32, 32, 3), 10, "winograd4x4")
+    assert [layer.columns_per_sample() for layer in fast.layers[:3:2]] == [0, 0]
+    # Winograd's tiles come in blocks of a bounded size: the largest array a
+    # sample adds is a conv's output, not nine times the channels of its input.
+    per_sample = 32 * 32 * 32 * 4
+    assert fast.predict_batch_size(4) == tuning.PREDICT_BATCH_BYTES // per_sample
+    assert im2col.predict_batch_size(4) == tuning.PREDICT_BATCH_BYTES // (9 * per_sample)

@@ -7,6 +7,7 @@ import numpy as np
 from .base import _init_limit, _SpatialMixin, _WeightedLayer
 from .kernels import CONV_ALGORITHMS, dilated_size, resolve_algorithm
 from .specs import Integer, Size, padding_argument, register
+from .winograd import WINOGRAD_TILES
 
 
 @register
@@ -120,6 +121,17 @@ default="auto"
         )
         self._saved = None
         return None if grad_x_pad is None else self._crop(grad_x_pad)
+
+    def columns_per_sample(self):
+        """Values a sample adds to the largest array the forward pass makes beside its output.
+
+        im2col's rows (one per output position, a window of every channel
+        each); none for a Winograd algorithm, which works in blocks of tiles
+        of a bounded size whatever the batch.
+        """
+        if self.algorithm_ in WINOGRAD_TILES:
+            return 0
+        return math.prod(self.output_shape[:2]) * math.prod(self.kernel_size) * self.input_shape[2]
 
     def multiply_adds(self):
         return (

@@ -187,12 +187,8 @@ class Network(Sequential):
         sizes = [math.prod(self.input_shape)]
         for _, layer in walk(self):
             sizes.append(math.prod(layer.output_shape))
-            if isinstance(layer, Conv2D):  # im2col rows: one per output position
-                sizes.append(
-                    math.prod(layer.output_shape[:2])
-                    * math.prod(layer.kernel_size)
-                    * layer.input_shape[2]
-                )
+            if isinstance(layer, Conv2D):
+                sizes.append(layer.columns_per_sample())
         return max(1, int(tuning.PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
 
     def predict(self, X, only=None, n_threads=None):
