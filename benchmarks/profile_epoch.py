@@ -1,6 +1,11 @@
-"""Where one training epoch of the reference (or the tuned) network spends its time, per step.
+"""Where one training epoch of a network spends its time, per step.
 
-    python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64] [--tuned]
+    python benchmarks/profile_epoch.py [--n-samples 60000] [--batch-size 64]
+        [--tuned | --network NAME]
+
+The network is the reference one, the tuned one (``--tuned``) or one of the
+scale suite's (``--network``, a name of ``bench_scale.py`` such as
+``"VGG-style 32x32x3"``, on random images of its shape).
 
 The epoch trains as ``fit`` does, with its :class:`~skcnn._training.Trainer`:
 the shards of every batch run on as many threads as BLAS may use. Times every
@@ -43,13 +48,24 @@ def main():
     parser.add_argument("--n-samples", type=int, default=60000)
     parser.add_argument("--batch-size", type=int, default=None, help="64, or 128 with --tuned")
     parser.add_argument("--tuned", action="store_true", help="the tuned model of reference.py")
+    parser.add_argument("--network", help="a network of bench_scale.py's suite, by name")
     args = parser.parse_args()
     if args.batch_size is None:
         args.batch_size = 128 if args.tuned else 64
 
-    X, y = training_images(args.n_samples)
-    make = tuned_classifier if args.tuned else reference_classifier
-    clf = make(batch_size=args.batch_size, max_iter=1)
+    if args.network:
+        from bench_scale import images, networks
+
+        layers, padding, shape, _, _ = networks(False)[args.network]
+        X, y = images(args.network, shape, args.n_samples)
+        clf = reference_classifier(
+            layers=layers, padding=padding, batch_size=args.batch_size, max_iter=1
+        )
+    else:
+        X, y = training_images(args.n_samples)
+        X, shape = X.reshape(len(X), 28, 28, 1), (28, 28, 1)
+        make = tuned_classifier if args.tuned else reference_classifier
+        clf = make(batch_size=args.batch_size, max_iter=1)
     times = []  # (key, seconds) of every timed call, from any thread
 
     # Fit on a few samples to build the network, then time an epoch of the real loop.
@@ -64,7 +80,7 @@ def main():
             )
             step_names.append("+".join(names[id(layer)] for layer in fused) + " (fused)")
         else:
-            step_names.append(f"{names[id(step)]} {step}")
+            step_names.append(f"{names[id(step)]} {type(step).__name__}")
     optimizer = clf._make_optimizer(network.params)
     optimizer.update = timed(optimizer.update, times, ("optimizer", "update"))
 
@@ -74,7 +90,6 @@ def main():
         loss.backward = timed(loss.backward, times, ("loss", "backward"))
         return loss
 
-    X = X.reshape(len(X), 28, 28, 1)
     trainer = Trainer(
         network,
         timed_loss,
