@@ -222,8 +222,10 @@ def test_auto_fuses_a_conv_with_its_pooling_unless_winograd_is_much_cheaper(
     assert conv.algorithm_ == ("im2col" if fused else "winograd4x4")
 
 
-def test_prediction_batches_grow_where_winograd_makes_no_columns():
+def test_prediction_batches_grow_where_winograd_makes_no_columns(monkeypatch):
     from test_network import network_of
+
+    monkeypatch.setattr(tuning, "PREDICT_MIN_BATCH", 1)
 
     specs = [("conv", 32, 3, 1, "same"), ("relu",), ("conv", 32, 3, 1, "same"), ("relu",)]
     im2col = network_of(specs, (32, 32, 3), 10, "im2col")
@@ -234,3 +236,6 @@ def test_prediction_batches_grow_where_winograd_makes_no_columns():
     per_sample = 32 * 32 * 32 * 4
     assert fast.predict_batch_size(4) == tuning.PREDICT_BATCH_BYTES // per_sample
     assert im2col.predict_batch_size(4) == tuning.PREDICT_BATCH_BYTES // (9 * per_sample)
+    # However large its arrays, a batch holds a few samples.
+    monkeypatch.setattr(tuning, "PREDICT_MIN_BATCH", 16)
+    assert im2col.predict_batch_size(4) == 16

@@ -61,6 +61,7 @@ def small_network(
 
 def set_predict_batch(monkeypatch, network, itemsize, n_samples):
     """Shrink the prediction budget so that a batch holds ``n_samples``."""
+    monkeypatch.setattr(tuning, "PREDICT_MIN_BATCH", 1)
     per_sample = tuning.PREDICT_BATCH_BYTES // network.predict_batch_size(itemsize)
     monkeypatch.setattr(tuning, "PREDICT_BATCH_BYTES", per_sample * n_samples)
     assert network.predict_batch_size(itemsize) == n_samples

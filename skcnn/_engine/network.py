@@ -183,13 +183,14 @@ class Network(Sequential):
     # --- prediction ---------------------------------------------------------------
 
     def predict_batch_size(self, itemsize):
-        """Samples per prediction batch, so no intermediate outgrows the budget."""
+        """Samples per prediction batch: so no intermediate outgrows the budget, or the fewest."""
         sizes = [math.prod(self.input_shape)]
         for _, layer in walk(self):
             sizes.append(math.prod(layer.output_shape))
             if isinstance(layer, Conv2D):
                 sizes.append(layer.columns_per_sample())
-        return max(1, int(tuning.PREDICT_BATCH_BYTES // (max(sizes) * itemsize)))
+        budget = int(tuning.PREDICT_BATCH_BYTES // (max(sizes) * itemsize))
+        return max(tuning.PREDICT_MIN_BATCH, budget)
 
     def predict(self, X, only=None, n_threads=None):
         """Scores of ``X`` in bounded memory: batches, and no saved intermediates.

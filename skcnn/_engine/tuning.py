@@ -12,6 +12,14 @@ choose between exact algorithms or sizes of work, never what is computed.
 #: faster than 64 MB on the Fashion-MNIST reference network; 2 MB a thread,
 #: 1.2x slower than 4 MB (``benchmarks/bench_prediction_threads.py``).
 PREDICT_BATCH_BYTES = 4 * 2**20
+#: Samples a prediction batch holds at least, whatever its arrays' size: where
+#: a sample's im2col columns take megabytes, the budget alone made batches of 1
+#: to 3 samples, and every layer's per-call costs came back at every sample.
+#: With 16: the VGG-style network at 64x64x3 without the accelerator predicted
+#: 304 against 212 images/s (batches of 1), the FCN for series 402 against 322
+#: (batches of 2); 32 and 64 were no faster (AMD EPYC, 2 threads,
+#: ``benchmarks/bench_scale.py``'s networks).
+PREDICT_MIN_BATCH = 16
 
 # --- training on shards (see parallel.shard_size) -------------------------------
 #
