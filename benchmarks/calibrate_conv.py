@@ -91,7 +91,8 @@ def main():
         cells = "".join(
             f"{measured[a] * 1e3:10.2f} ms" if a in measured else f"{'':>13}" for a in names
         )
-        modelled = " ".join(f"{model[a] * n * 1e3:.1f}" for a in runs)
+        # Below WINOGRAD_MIN_CHANNELS the model prices no Winograd algorithm: "-".
+        modelled = " ".join(f"{model[a] * n * 1e3:.1f}" if a in model else "-" for a in runs)
         print(f"{shape:<34}{cells}   {modelled}, {picked}{'' if ok else ' (slower)'}")
     print(f"auto picked the fastest algorithm (within 10%) for {right} of {len(SHAPES)} shapes")
     if args.fit and rows:

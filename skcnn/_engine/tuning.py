@@ -58,13 +58,12 @@ FFT_POINT_RATE = 1.4e9
 #
 # The rates are the least-squares fit of ``python benchmarks/calibrate_conv.py
 # --fit`` to its 3x3 shapes (training steps of 8 to 64 channels, 8x8 to 64x64,
-# two threads), measured on the shared 2-core machine with other work running
-# (im2col's own steps ran 1-3x slower than on the idle machine), with the first
-# version of the transforms (float32 tiles computed in float64). With them
-# "auto" picked the fastest algorithm, within 10%, for 16 of the 20 shapes; of
-# the four others, three were first layers of 1 to 3 channels (hence
-# WINOGRAD_MIN_CHANNELS) and one a 16 -> 16 conv at 32x32, where F(4x4, 3x3)
-# took 32 ms and F(2x2, 3x3) 25.
+# two threads), refitted on an AMD EPYC with AVX2 (no AVX-512) after the tile
+# transforms were rewritten to run on the vector units (a first fit, to the
+# first transforms on the earlier machine, gave 128e9 and 0.55e9). With them
+# "auto" picks the fastest algorithm, within 10%, for all 20 shapes of the
+# script, the first layers of 1 to 3 channels included (im2col there, hence
+# WINOGRAD_MIN_CHANNELS).
 
 #: Tiles a block of samples holds, about: each block is transformed, multiplied
 #: and transformed back while in cache, and the blocks are what threads share.
@@ -87,6 +86,6 @@ WINOGRAD_MIN_CHANNELS = 4
 #: images/s with Winograd (prediction about equal).
 FUSED_IM2COL_MARGIN = 1.35
 #: FLOP/s of the per-position products of the Winograd domain.
-WINOGRAD_FLOP_RATE = 128e9
+WINOGRAD_FLOP_RATE = 103e9
 #: Values per second of the tile transforms (each value a channel of a tile position).
-WINOGRAD_TRANSFORM_RATE = 0.55e9
+WINOGRAD_TRANSFORM_RATE = 0.73e9
