@@ -78,13 +78,15 @@ WINOGRAD_MIN_CHANNELS = 4
 #: How many times cheaper than im2col alone the cost model must price a Winograd
 #: conv before "auto" gives up fusing that conv with the tiled max pooling after
 #: it (fused im2col skips the pooling's pass and the unread positions). Between
-#: two measurements (2 threads, quiet machine, im2col fused against
-#: F(4x4, 3x3) and a separate pooling): the reference network's 32 -> 64 conv at
-#: 13x13, priced 1.19x cheaper, trained 4,600 against 4,400 images/s and
-#: predicted 17,500 against 14,500 fused; the VGG-style network's at 32x32x32
-#: and 16x16x64, priced 1.54x and 1.82x cheaper, trained 536 against 406
-#: images/s with Winograd (prediction about equal).
-FUSED_IM2COL_MARGIN = 1.35
+#: the measurements (2 threads, im2col fused against F(4x4, 3x3) and a separate
+#: pooling): the reference network's 32 -> 64 conv at 13x13, priced 1.39x
+#: cheaper by the refitted rates, trained 1.04x and predicted 0.96x as fast with
+#: Winograd (medians of 7 alternating repeats on the AMD EPYC; on the earlier
+#: machine, with the first transforms, 4,400 against 4,600 and 14,500 against
+#: 17,500 images/s): a draw, which fusion keeps; the VGG-style network's convs
+#: at 32x32x32 and 16x16x64, priced 1.84x and 2.04x cheaper, trained 536
+#: against 406 images/s with Winograd on the earlier machine.
+FUSED_IM2COL_MARGIN = 1.5
 #: FLOP/s of the per-position products of the Winograd domain.
 WINOGRAD_FLOP_RATE = 103e9
 #: Values per second of the tile transforms (each value a channel of a tile position).
