@@ -63,7 +63,7 @@ def main():
         )
     else:
         X, y = training_images(args.n_samples)
-        X, shape = X.reshape(len(X), 28, 28, 1), (28, 28, 1)
+        X = X.reshape(len(X), 28, 28, 1)
         make = tuned_classifier if args.tuned else reference_classifier
         clf = make(batch_size=args.batch_size, max_iter=1)
     times = []  # (key, seconds) of every timed call, from any thread
