@@ -13,12 +13,12 @@ once), then along the rows of every tile; the output side goes along the
 rows, then down the columns. Every 1-D transform is written out (the zeros
 of its matrix skipped), one loop per output over values contiguous in the
 channels-last arrays, with unsigned offsets: so the loops run on the vector
-units for any number of channels (6 GB/s and more at 16 channels, against
-2-4 GB/s for loops of all outputs at once, which LLVM ran on the vector
-units only past 72 to 104 channels; ``benchmarks/bench_scale.py`` reports
-the kernels' rates). Strips that overhang the edge of the input are first
-copied into zero-padded rows. The kernels release
-the GIL: threads of skcnn's own run them side by side.
+units for any number of channels (10-15 GB/s at 32 and 64 channels, in
+cache on one thread, against 3.7-5.7 GB/s for loops of all outputs at once,
+which LLVM ran on the vector units only past 72 to 104 channels;
+``benchmarks/bench_scale.py`` reports the kernels' rates). Strips that
+overhang the edge of the input are first copied into zero-padded rows. The
+kernels release the GIL: threads of skcnn's own run them side by side.
 """
 
 import numba

@@ -126,8 +126,8 @@ default="auto"
         """Values a sample adds to the largest array the forward pass makes beside its output.
 
         im2col's rows (one per output position, a window of every channel
-        each); none for a Winograd algorithm, which works in blocks of tiles
-        of a bounded size whatever the batch.
+        each), the estimate for every algorithm but Winograd's, which works
+        in blocks of tiles of a bounded size whatever the batch: none.
         """
         if self.algorithm_ in WINOGRAD_TILES:
             return 0

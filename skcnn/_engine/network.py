@@ -183,7 +183,8 @@ class Network(Sequential):
     # --- prediction ---------------------------------------------------------------
 
     def predict_batch_size(self, itemsize):
-        """Samples per prediction batch: so no intermediate outgrows the budget, or the fewest."""
+        """Samples per prediction batch: so that no intermediate outgrows the budget
+        (``tuning.PREDICT_BATCH_BYTES``), but ``tuning.PREDICT_MIN_BATCH`` at least."""
         sizes = [math.prod(self.input_shape)]
         for _, layer in walk(self):
             sizes.append(math.prod(layer.output_shape))

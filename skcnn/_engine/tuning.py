@@ -1,8 +1,9 @@
 """Every constant of the engine that was tuned by measuring, with where it came from.
 
 All were measured on the project's 2-core benchmark machine (x86-64 with
-AVX-512, OpenBLAS, float32); on other machines they are safe defaults: they
-choose between exact algorithms or sizes of work, never what is computed.
+AVX-512, OpenBLAS, float32), but for those that say they come from its
+successor, an AMD EPYC with AVX2; on other machines they are safe defaults:
+they choose between exact algorithms or sizes of work, never what is computed.
 """
 
 # --- prediction ---------------------------------------------------------------
