@@ -209,20 +209,82 @@ def test_dropout_on_shards_draws_the_masks_of_the_whole_batch(monkeypatch):
         np.testing.assert_array_equal(got, expected)
 
 
-def test_batch_normalization_trains_on_whole_batches(monkeypatch):
-    # The statistics of the whole batch: not a sum over the samples.
+# Batch normalization after a conv, fused with the pooling after it, on flat
+# units and in a residual block with a normalized projection.
+NORMALIZED = [
+    ("conv", 3, 3, 1, "same"),
+    ("batchnorm",),
+    ("relu",),
+    ("conv", 4, 3, 1, "same"),
+    ("batchnorm",),
+    ("maxpool", 2, 2, "valid"),
+    ("residual", (("conv", 5, 3, 1, "same"), ("batchnorm",), ("relu",)), "auto"),
+    ("dense", 4),
+    ("batchnorm",),
+    ("relu",),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_batch_normalization_on_shards_standardizes_with_the_whole_batch(monkeypatch, dtype):
     monkeypatch.setattr(tuning, "SHARD_CONV_MULTIPLY_ADDS", 0)
     monkeypatch.setattr(tuning, "SHARD_MULTIPLY_ADDS_PER_PARAMETER", 0)
-    specs = [("conv", 3, 3, 1, "same"), ("batchnorm",), ("relu",), ("dense", 4)]
-    network = _built(specs, (6, 6, 2), 3, np.float64)
-    X = np.random.RandomState(0).standard_normal((8, 6, 6, 2))
-    forwards = []
+    monkeypatch.setattr(tuning, "SHARD_SAMPLES", 4)
+    network = small_network(specs=NORMALIZED, dtype=dtype)
+    assert any(type(step).__name__ == "ConvMaxPool2D" for step in network.steps)
+    norms = [layer for _, layer in walk(network) if layer.batch_sums]
+    assert len(norms) == 5
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((13, 6, 6, 2)).astype(dtype)
+    grad_scores = rng.standard_normal((13, 3)).astype(dtype)
+    running = [(norm.running_mean.copy(), norm.running_var.copy()) for norm in norms]
+
+    def restart():  # the running averages of before the step
+        for norm, (mean, var) in zip(norms, running, strict=True):
+            norm.running_mean[...], norm.running_var[...] = mean, var
+
+    whole_scores = network.forward(X, training=True)
+    network.backward(grad_scores)
+    whole = [array.copy() for array in network.grads + network.buffers]
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    first = None
+    for n_threads in (1, 2, 3, 5):  # 1: the three shards take turns in three threads
+        restart()
+        with DataParallel(network, n_threads, len(X)) as trainer:
+            assert trainer.shard_size == 4 and trainer.meets
+            assert trainer.training_threads == min(n_threads, 3)
+            scores = trainer.forward(X)
+            trainer.backward(grad_scores)
+        assert all(norm.shard is None for norm in norms)
+        run = [scores, *(array.copy() for array in network.grads + network.buffers)]
+        if first is None:
+            first = run
+            np.testing.assert_allclose(scores, whole_scores, rtol=rtol, atol=rtol)
+            for got, expected in zip(run[1:], whole, strict=True):
+                np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+        else:  # the same bits, whichever thread ran which shard
+            for got, expected in zip(run, first, strict=True):
+                np.testing.assert_array_equal(got, expected)
+
+
+def test_shards_that_meet_stop_on_an_error_in_any_of_them(monkeypatch):
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 4)
+    network = small_network(specs=NORMALIZED)
+    X = np.random.RandomState(0).standard_normal((12, 6, 6, 2))
     forward = Network.forward
-    monkeypatch.setattr(Network, "forward", lambda *a, **k: forwards.append(1) or forward(*a, **k))
-    with DataParallel(network, 2, len(X)) as trainer:
-        assert trainer.shard_size == 0 and trainer.training_threads == 1
-        trainer.backward(np.ones_like(trainer.forward(X)))
-    assert len(forwards) == 1
+
+    def failing(self, X, training=False):  # before the first rendezvous
+        if self is not network:
+            raise FloatingPointError("in a shard of another thread")
+        return forward(self, X, training)
+
+    monkeypatch.setattr(Network, "forward", failing)
+    for n_threads in (1, 2):
+        with (
+            pytest.raises(FloatingPointError, match="another thread"),
+            DataParallel(network, n_threads, len(X)) as trainer,
+        ):
+            trainer.forward(X)
 
 
 def test_training_threads_run_blas_on_one_thread_and_stop_on_an_error(monkeypatch):
@@ -411,4 +473,5 @@ def test_networks_train_on_shards_where_their_convs_outweigh_their_parameters():
     assert parallel.shard_size(_built([("dense", 256), ("relu",)])) == 0  # an MLP
     # Every shard's gradients of a 6.4M-weight dense layer would cost more than they gain.
     assert parallel.shard_size(_built([*conv_pool[:2], ("dense", 256)])) == 0
-    assert parallel.shard_size(_built([*reference[:1], ("batchnorm",), *reference[1:]])) == 0
+    # Batch normalization: shards, that add up the sums of its statistics.
+    assert parallel.shard_size(_built([*reference[:1], ("batchnorm",), *reference[1:]])) == 32

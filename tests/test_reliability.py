@@ -583,6 +583,8 @@ def test_same_random_state_bit_identical_with_dropout_and_shuffling(tiny, Estima
         pytest.param(64, 16, None, id="shards"),
         # Residual blocks, with their layers, replicated for every thread.
         pytest.param(64, 16, 1, id="residual shards"),
+        # Batch normalization: shards that meet to add up the batch's sums.
+        pytest.param(64, 16, "batch_norm", id="batch-norm shards"),
     ],
 )
 def test_same_model_whatever_the_thread_count(
@@ -595,7 +597,9 @@ def test_same_model_whatever_the_thread_count(
     for n_threads in (1, 2):
         with threadpool_limits(n_threads):
             params = {**TINY, "filters": (16,), "batch_size": batch_size}
-            if residual_blocks:
+            if residual_blocks == "batch_norm":
+                params.update(filters=(8, 8), residual_blocks=1, batch_norm=True)
+            elif residual_blocks:
                 params.update(filters=(8, 8), residual_blocks=residual_blocks, dropout=0.2)
             clf = CNNClassifier(input_shape=(8, 8), **params)
             models.append(quiet_fit(clf, X[:512], y[:512]))

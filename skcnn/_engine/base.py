@@ -81,6 +81,11 @@ class Layer:
     #: Whether training treats every sample on its own, so that a batch may
     #: be split into shards that run apart (see :class:`~skcnn._engine.parallel.DataParallel`).
     per_sample = True
+    #: Whether training needs sums over the whole batch that the shards of a
+    #: batch can add up where they meet (batch normalization's statistics; see
+    #: :class:`~skcnn._engine.parallel.Rendezvous`): such a layer is not
+    #: :attr:`per_sample`, and yet its network trains on shards.
+    batch_sums = False
     #: Whether ``backward`` gives dL/d(input) (not an embedding of token ids).
     has_input_gradient = True
     input_shape = None

@@ -14,7 +14,9 @@ class BatchNorm(_WeightedLayer):
     Training standardizes each channel (the last axis: the feature maps of
     images, the units of flat inputs) with the mean and variance of the batch,
     and keeps running averages of both; prediction uses the running averages,
-    so a sample's output does not depend on its batch.
+    so a sample's output does not depend on its batch. Trained on shards of
+    a batch in parallel threads, the shards add up their sums where they
+    meet (:attr:`shard`): the statistics stay those of the whole batch.
 
     Parameters
     ----------
@@ -54,6 +56,11 @@ class BatchNorm(_WeightedLayer):
     buffer_names = ("running_mean", "running_var")
     running_mean = running_var = None
     per_sample = False  # the statistics of the whole batch
+    batch_sums = True
+    #: ``(rendezvous, index)`` while a training pass runs on the shard ``index``
+    #: of a batch (a :class:`~skcnn._engine.parallel.Rendezvous` where the
+    #: shards add up their sums); ``None`` on a whole batch.
+    shard = None
 
     def __init__(self, momentum=0.1, epsilon=1e-5):
         self.momentum = momentum
@@ -74,18 +81,30 @@ class BatchNorm(_WeightedLayer):
             out += self.bias - self.running_mean * scale
             return out
         channels = X.shape[-1]
-        n = X.size // channels
-        mean = column_sums(X.reshape(-1, channels)) / n
+        rows = X.reshape(-1, channels)
+        count, sums = self._batch_totals(np.array([len(rows)]), column_sums(rows))
+        n = self._n = int(count[0])
+        mean = sums / n
         x_hat = X - mean  # centred, standardized in place below
         centred = x_hat.reshape(-1, channels)
-        var = np.einsum("ij,ij->j", centred, centred) / n  # no squared temporary
+        # No squared temporary; the squares about the whole batch's mean.
+        (squares,) = self._batch_totals(np.einsum("ij,ij->j", centred, centred))
+        var = squares / n
         self._inv_std = 1 / np.sqrt(var + self.epsilon)
         x_hat *= self._inv_std
         self._x_hat = x_hat
-        self.update_running_stats(mean, var, n)
+        if self.shard is None or self.shard[1] == 0:  # once a batch
+            self.update_running_stats(mean, var, n)
         out = x_hat * self.weights
         out += self.bias
         return out
+
+    def _batch_totals(self, *sums):
+        """``sums`` (arrays) over the whole batch: as they are, or added up over its shards."""
+        if self.shard is None:
+            return sums
+        rendezvous, index = self.shard
+        return rendezvous.totals(index, sums)
 
     def update_running_stats(self, mean, var, n):
         """Move the running averages towards a batch's ``mean`` and ``var`` of ``n`` values
@@ -100,16 +119,18 @@ class BatchNorm(_WeightedLayer):
         channels = grad_out.shape[-1]
         grad_rows = grad_out.reshape(-1, channels)
         x_hat = self._x_hat.reshape(-1, channels)
-        # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy
+        # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy  (a shard's share of them)
         self.grad_weights = np.einsum("ij,ij->j", grad_rows, x_hat)
         self.grad_bias = column_sums(grad_rows)
         grad_in = None
         if need_input_grad:
-            # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat))
-            n = len(grad_rows)
-            grad_in = grad_out - self.grad_bias / n
+            # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat)),
+            # the means over the whole batch
+            n = self._n
+            grad_weights, grad_bias = self._batch_totals(self.grad_weights, self.grad_bias)
+            grad_in = grad_out - grad_bias / n
             # x_hat is not needed after this: it holds the product, no temporary.
-            grad_in -= np.multiply(self._x_hat, self.grad_weights / n, out=self._x_hat)
+            grad_in -= np.multiply(self._x_hat, grad_weights / n, out=self._x_hat)
             grad_in *= self.weights * self._inv_std
         self._x_hat = self._inv_std = None
         return grad_in

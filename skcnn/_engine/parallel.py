@@ -82,10 +82,12 @@ def shard_size(network):
     enough for :data:`~skcnn._engine.tuning.SHARD_CONV_MULTIPLY_ADDS` multiply-adds of the conv
     layers, and a network trains on shards only where these are
     :data:`~skcnn._engine.tuning.SHARD_MULTIPLY_ADDS_PER_PARAMETER` times its parameters or more,
-    and every layer treats its samples apart (no batch normalization:
-    :attr:`~skcnn._engine.base.Layer.per_sample`).
+    and every layer treats its samples apart
+    (:attr:`~skcnn._engine.base.Layer.per_sample`) or needs no more of the others
+    than sums the shards can add up (batch normalization:
+    :attr:`~skcnn._engine.base.Layer.batch_sums`).
     """
-    if not network.per_sample:
+    if not all(layer.per_sample or layer.batch_sums for layer in _leaves(network)):
         return 0
     conv = sum(layer.multiply_adds() for _, layer in walk(network) if isinstance(layer, Conv2D))
     if conv == 0:
@@ -108,12 +110,70 @@ def shard_bounds(n_samples, size):
     return even_bounds(n_samples, n_shards)
 
 
+def _leaves(network):
+    return [layer for _, layer in walk(network) if not layer.children()]
+
+
+class Rendezvous:
+    """Where the shards of a training batch meet to add up sums over the whole batch.
+
+    Batch normalization standardizes with the mean and variance of the whole
+    batch: every shard computes its sums, waits here until every shard has
+    brought its own, and goes on with the totals. So the shards of such a
+    network run side by side, each in a thread of its own, and at most as
+    many at once as the ``gate`` (a semaphore that a running shard holds)
+    lets through: a shard hands its turn on while it waits here, and takes
+    one back to go on. Every shard meets the others at the same layers in
+    the same order.
+
+    The totals add up in shard order, whichever thread brought what when:
+    the same bits on any number of threads.
+
+    Parameters
+    ----------
+    n_shards : int
+    gate : threading.Semaphore
+        Held by every shard that runs.
+    """
+
+    def __init__(self, n_shards, gate):
+        self._gate = gate
+        self._brought = [None] * n_shards
+        self._totals = None
+        self._barrier = threading.Barrier(n_shards, action=self._add_up)
+
+    def _add_up(self):  # by the last shard to come, while the others wait
+        first, *others = self._brought
+        totals = [np.array(values, copy=True) for values in first]
+        for sums in others:
+            for total, values in zip(totals, sums, strict=True):
+                total += values
+        self._totals = totals
+
+    def totals(self, index, sums):
+        """The arrays ``sums`` of shard ``index``, each added up over all the shards."""
+        self._brought[index] = sums
+        self._gate.release()
+        try:
+            self._barrier.wait()
+        finally:
+            self._gate.acquire()
+        # The next sums add up only once every shard has brought them, this one too.
+        return self._totals
+
+    def abort(self):
+        """Wake every shard that waits (or comes) with a ``threading.BrokenBarrierError``."""
+        self._barrier.abort()
+
+
 class DataParallel:
     """The training passes of a network, on shards of each batch, shared among threads.
 
     Every shard of a batch (:func:`shard_size`) runs forward and backward
     through its own replica of the network (:meth:`~skcnn._engine.network.Network.replica`); the
     gradients of the shards add up, in shard order, into the network's own.
+    Where layers need sums over the whole batch (batch normalization), the
+    shards add them up where they meet (:class:`Rendezvous`).
     The shards depend on the network and the batch size, never on the threads: one
     thread and several train the same model, bit for bit.
 
@@ -142,8 +202,12 @@ class DataParallel:
         self.shard_size = shard_size(network)
         n_shards = len(shard_bounds(batch_size, self.shard_size)) - 1
         self.n_threads = n_threads
-        #: Threads that run shards (BLAS runs on one thread in each when more than one).
+        #: Threads that run shards at once (BLAS runs on one thread in each when more than one).
         self.training_threads = max(1, min(n_threads, n_shards))
+        #: Whether the shards meet at layers that need sums over the whole batch.
+        self.meets = self.shard_size > 0 and any(layer.batch_sums for layer in _leaves(network))
+        # Shards that meet all run at once, each in a thread, their turns gated.
+        self._workers = (n_shards if self.meets else self.training_threads) - 1
         self._replicas = [network]
         self._bounds = None
 
@@ -158,7 +222,8 @@ class DataParallel:
         self._pool = None
         if self.training_threads > 1:
             self._stack.enter_context(_blas().limit(limits=1))
-            self._pool = self._stack.enter_context(ThreadPoolExecutor(self.training_threads - 1))
+        if self._workers > 0:
+            self._pool = self._stack.enter_context(ThreadPoolExecutor(self._workers))
         return self
 
     def __exit__(self, *exc_info):
@@ -169,6 +234,8 @@ class DataParallel:
         for _, layer in walk(self.network):  # a pass that failed may not have used it
             if isinstance(layer, Dropout):
                 layer.drawn = None
+            if layer.batch_sums:  # whole batches from now on
+                layer.shard = None
         return False
 
     def forward(self, X):
@@ -209,6 +276,8 @@ class DataParallel:
         """``function(replica, rows)`` for every shard; the results in shard order."""
         shards = self._shards()
         n_shards = len(shards)
+        if self.meets:
+            return self._map_meeting(function, shards)
         n_threads = min(self.training_threads, n_shards)
         if n_threads == 1:
             return [function(*shard) for shard in shards]
@@ -229,6 +298,39 @@ class DataParallel:
             wait(futures)  # no shard left running on an error
         for future in futures:
             results += future.result()
+        return results
+
+    def _map_meeting(self, function, shards):
+        """:meth:`_map` for shards that meet: each in a thread, as many at once as may run."""
+        gate = threading.Semaphore(self.training_threads)
+        rendezvous = Rendezvous(len(shards), gate)
+        for index, (replica, _) in enumerate(shards):
+            for layer in _leaves(replica):
+                if layer.batch_sums:
+                    layer.shard = (rendezvous, index)
+        results, errors = [None] * len(shards), [None] * len(shards)
+
+        def run(index):
+            with gate:
+                try:
+                    results[index] = function(*shards[index])
+                except BaseException as error:  # the others stop waiting for this one
+                    errors[index] = error
+                    rendezvous.abort()
+
+        # This thread runs the first shard; the others run in copies of its context.
+        futures = [
+            self._pool.submit(contextvars.copy_context().run, run, index)
+            for index in range(1, len(shards))
+        ]
+        run(0)
+        wait(futures)
+        raised = [error for error in errors if error is not None]
+        if raised:  # the shard's own error, not those of the others it woke
+            first = next(
+                (e for e in raised if not isinstance(e, threading.BrokenBarrierError)), raised[0]
+            )
+            raise first
         return results
 
 
