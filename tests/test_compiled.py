@@ -239,3 +239,32 @@ def test_prediction_batches_grow_where_winograd_makes_no_columns(monkeypatch):
     # However large its arrays, a batch holds a few samples.
     monkeypatch.setattr(tuning, "PREDICT_MIN_BATCH", 16)
     assert im2col.predict_batch_size(4) == 16
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("shape", [(7, 5, 3, 16), (13, 9), (2, 1, 33, 5)], ids=str)
+def test_batch_normalization_kernels_agree_with_numpy(monkeypatch, shape, dtype, rtol):
+    from skcnn._engine.normalization import BatchNorm
+
+    rng = np.random.RandomState(0)
+    X = (rng.standard_normal(shape) * 3 + 2).astype(dtype)
+    grad_out = rng.standard_normal(shape).astype(dtype)
+    weights = rng.uniform(0.5, 2, shape[-1]).astype(dtype)
+    bias = rng.standard_normal(shape[-1]).astype(dtype)
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(kernels, "accelerator_available", lambda: False)
+        assert (kernels.accelerator() is not None) == compiled
+        norm = BatchNorm(momentum=0.3)
+        norm.build(shape[1:])
+        norm.initialize(np.random.RandomState(1), dtype, "he")
+        norm.weights, norm.bias = weights.copy(), bias.copy()
+        out = norm.forward(X, training=True)
+        grad_in = norm.backward(grad_out)
+        arrays = [out, grad_in, norm.grad_weights, norm.grad_bias]
+        arrays += [norm.running_mean, norm.running_var, norm.forward(X)]
+        assert all(array.dtype == dtype for array in arrays)
+        results.append([array.copy() for array in arrays])
+    for got, expected in zip(*results, strict=True):
+        np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)

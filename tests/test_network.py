@@ -448,10 +448,13 @@ def test_training_reuses_scratch_memory_and_a_fitted_model_keeps_none():
         np.testing.assert_array_equal(got, expected)
 
     X, y = np.random.RandomState(0).standard_normal((20, 6, 6, 1)), np.arange(20) % 2
-    clf = CNNClassifier(layers=("conv:2:3", "relu", "maxpool:2"), max_iter=2, random_state=0)
+    # A batch normalization on its own, and one inside a conv's fused step.
+    layers = ("conv:2:3", "bn", "relu", "maxpool:2", "conv:2:3", "bn", "maxpool:2")
+    clf = CNNClassifier(layers=layers, max_iter=2, random_state=0)
     with pytest.warns(Warning):
         clf.fit(X, y)
-    steps = clf.network_.steps
+    steps = clf.network_.steps + [layer for _, layer in walk(clf.network_)]
+    assert any(type(step).__name__ == "ConvMaxPool2D" for step in steps)
     assert any(step.workspace is not None for step in steps)
     assert all(step.workspace.nbytes == 0 for step in steps if step.workspace is not None)
 

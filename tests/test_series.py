@@ -257,6 +257,33 @@ def test_masked_network_gradients(layers):
         np.testing.assert_allclose(grad, numerical_gradient(loss, param), rtol=1e-5, atol=1e-7)
 
 
+def test_masked_batch_normalization_on_shards_counts_the_whole_batch(monkeypatch):
+    """Shards of a padded batch: the statistics of every series of the batch, as unsplit."""
+    from skcnn._engine import parallel
+    from skcnn._engine.parallel import DataParallel
+
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 3)
+    network = network_of(("conv:3:3", "bn", "relu", "conv:2:3", "bn", "gap"), (1, 11, 2), 3)
+    rng = np.random.RandomState(0)
+    network.initialize(rng, np.float64, "he")
+    lengths = np.array([11, 7, 4, 9, 2, 11, 5])
+    mask = (np.arange(11) < lengths[:, None]).astype(float)[:, None, :, None]
+    padded = np.concatenate([rng.normal(size=(7, 1, 11, 2)) * mask, mask], axis=3)
+    grad_scores = rng.normal(size=(7, 3))
+    buffers = [array.copy() for array in network.buffers]
+    whole = network.forward(padded, training=True)
+    network.backward(grad_scores)
+    expected = [array.copy() for array in network.grads + network.buffers]
+    for array, before in zip(network.buffers, buffers, strict=True):
+        array[...] = before
+    with DataParallel(network, 2, len(padded)) as trainer:
+        assert trainer.meets and len(parallel.shard_bounds(7, 3)) == 3
+        np.testing.assert_allclose(trainer.forward(padded), whole, rtol=1e-12)
+        trainer.backward(grad_scores)
+    for got, want in zip(network.grads + network.buffers, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_series_longer_than_the_training_ones(gunpoint_padded):
     X, y, *_ = gunpoint_padded
     short = np.nan_to_num(X[:, :120], nan=0.0)

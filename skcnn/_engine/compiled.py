@@ -258,3 +258,108 @@ def tiles_out(tiles, kind, step, tiles_h, tiles_w, tile_offset, bias, out, accum
                         for j in range(span):
                             for f in range(filters):
                                 target[j * filters + f] = source[j * filters + f] + bias[f]
+
+
+# --- batch normalization: sums over the rows of channels, and one pass each way ------
+#
+# ``rows`` are (positions, channels), C-contiguous; every loop runs along the
+# channels of a row, on the vector units. Sums are float64, whatever the rows'
+# dtype.
+
+
+@numba.njit(cache=True, nogil=True)
+def column_totals(rows, totals):
+    """``totals[c] = sum_i rows[i, c]``."""
+    n, channels = rows.shape
+    values = rows.reshape(-1)
+    totals[:] = 0
+    # Four rows a step: four times fewer additions in a row to the same total,
+    # each waiting for the one before.
+    for i in range(0, n - n % 4, 4):
+        r0, r1 = np.uint64(i * channels), np.uint64((i + 1) * channels)
+        r2, r3 = np.uint64((i + 2) * channels), np.uint64((i + 3) * channels)
+        for c in range(np.uint64(channels)):
+            totals[c] += (np.float64(values[r0 + c]) + values[r1 + c]) + (
+                np.float64(values[r2 + c]) + values[r3 + c]
+            )
+    for i in range(n - n % 4, n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            totals[c] += values[start + c]
+
+
+@numba.njit(cache=True, nogil=True)
+def centred_squares(rows, mean, totals):
+    """``totals[c] = sum_i (rows[i, c] - mean[c]) ** 2``."""
+    n, channels = rows.shape
+    values = rows.reshape(-1)
+    totals[:] = 0
+    for i in range(0, n - n % 2, 2):
+        r0, r1 = np.uint64(i * channels), np.uint64((i + 1) * channels)
+        for c in range(np.uint64(channels)):
+            d0 = np.float64(values[r0 + c] - mean[c])
+            d1 = np.float64(values[r1 + c] - mean[c])
+            totals[c] += d0 * d0 + d1 * d1
+    for i in range(n - n % 2, n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            d = np.float64(values[start + c] - mean[c])
+            totals[c] += d * d
+
+
+@numba.njit(cache=True, nogil=True)
+def standardize(rows, mean, inv_std, weights, bias, x_hat, out):
+    """``x_hat = (rows - mean) * inv_std`` and ``out = x_hat * weights + bias``."""
+    n, channels = rows.shape
+    values, hats, outs = rows.reshape(-1), x_hat.reshape(-1), out.reshape(-1)
+    for i in range(n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            h = (values[start + c] - mean[c]) * inv_std[c]
+            hats[start + c] = h
+            outs[start + c] = h * weights[c] + bias[c]
+
+
+@numba.njit(cache=True, nogil=True)
+def scale_shift(rows, scale, shift, out):
+    """``out = rows * scale + shift``: batch normalization with running statistics."""
+    n, channels = rows.shape
+    values, outs = rows.reshape(-1), out.reshape(-1)
+    for i in range(n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            outs[start + c] = values[start + c] * scale[c] + shift[c]
+
+
+@numba.njit(cache=True, nogil=True)
+def gradient_totals(grad, x_hat, grad_weights, grad_bias):
+    """``grad_weights[c] = sum_i grad[i, c] x_hat[i, c]``, ``grad_bias[c] = sum_i grad[i, c]``."""
+    n, channels = grad.shape
+    grads, hats = grad.reshape(-1), x_hat.reshape(-1)
+    grad_weights[:] = 0
+    grad_bias[:] = 0
+    for i in range(0, n - n % 2, 2):
+        r0, r1 = np.uint64(i * channels), np.uint64((i + 1) * channels)
+        for c in range(np.uint64(channels)):
+            g0, g1 = np.float64(grads[r0 + c]), np.float64(grads[r1 + c])
+            grad_weights[c] += g0 * hats[r0 + c] + g1 * hats[r1 + c]
+            grad_bias[c] += g0 + g1
+    for i in range(n - n % 2, n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            g = np.float64(grads[start + c])
+            grad_weights[c] += g * hats[start + c]
+            grad_bias[c] += g
+
+
+@numba.njit(cache=True, nogil=True)
+def normalized_input_gradient(grad, x_hat, mean_grad_weights, mean_grad_bias, scale, out):
+    """``out = (grad - mean_grad_bias - x_hat * mean_grad_weights) * scale``."""
+    n, channels = grad.shape
+    grads, hats, outs = grad.reshape(-1), x_hat.reshape(-1), out.reshape(-1)
+    for i in range(n):
+        start = np.uint64(i * channels)
+        for c in range(np.uint64(channels)):
+            value = grads[start + c] - mean_grad_bias[c]
+            value -= hats[start + c] * mean_grad_weights[c]
+            outs[start + c] = value * scale[c]

@@ -48,7 +48,13 @@ from .tuning import (
     WINOGRAD_TRANSFORM_RATE,
 )
 from .winograd import ALGORITHMS as WINOGRAD_ALGORITHMS
-from .winograd import WINOGRAD_TILES, accelerator_available, covers, require_accelerator
+from .winograd import (
+    WINOGRAD_TILES,
+    _compiled,
+    accelerator_available,
+    covers,
+    require_accelerator,
+)
 from .workspace import FRESH
 
 PADDING_MODES = ("valid", "same")
@@ -166,6 +172,11 @@ def im2col_backward(grad_out, cols, weights, stride, x_pad_shape, need_input_gra
         return None, grad_weights, grad_bias
     grad_x_pad = _input_grad(grad_out, weights, stride, x_pad_shape, dilation=dilation)
     return grad_x_pad, grad_weights, grad_bias
+
+
+def accelerator():
+    """The compiled kernels (:mod:`skcnn._engine.compiled`) where numba imports, else ``None``."""
+    return _compiled() if accelerator_available() else None
 
 
 def column_sums(rows):

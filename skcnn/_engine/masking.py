@@ -166,11 +166,14 @@ def masked_batch_norm(norm, X, mask):
     """
     channels = X.shape[-1]
     rows, weights = X.reshape(-1, channels), mask.reshape(-1, 1)
-    n = float(weights.sum())
-    mean = column_sums(rows * weights) / n
+    # Over the whole batch, where shards of it train apart (norm.batch_totals).
+    count, sums = norm.batch_totals(np.array([weights.sum()]), column_sums(rows * weights))
+    n = float(count[0])
+    mean = sums / n
     x_hat = X - mean
     centred = x_hat.reshape(-1, channels) * weights
-    var = np.einsum("ij,ij->j", centred, centred) / n
+    (squares,) = norm.batch_totals(np.einsum("ij,ij->j", centred, centred))
+    var = squares / n
     inv_std = 1 / np.sqrt(var + norm.epsilon)
     x_hat *= inv_std
     norm.update_running_stats(mean, var, n)
@@ -187,7 +190,8 @@ def masked_batch_norm(norm, X, mask):
             return None
         # dL/dx = gamma / std * (dL/dy - m (mean(dL/dy) + x_hat mean(dL/dy * x_hat))),
         # the means over the n positions the mask m holds
-        correction = mask * (norm.grad_bias + x_hat * norm.grad_weights) / n
+        grad_weights, grad_bias = norm.batch_totals(norm.grad_weights, norm.grad_bias)
+        correction = mask * (grad_bias + x_hat * grad_weights) / n
         return (grad_out - correction) * (norm.weights * inv_std)
 
     return out, backward

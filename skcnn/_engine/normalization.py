@@ -3,8 +3,9 @@
 import numpy as np
 
 from .base import _WeightedLayer
-from .kernels import column_sums
+from .kernels import accelerator, column_sums
 from .specs import Float, register
+from .workspace import FRESH, Workspace
 
 
 @register
@@ -65,6 +66,7 @@ class BatchNorm(_WeightedLayer):
     def __init__(self, momentum=0.1, epsilon=1e-5):
         self.momentum = momentum
         self.epsilon = epsilon
+        self.workspace = Workspace()
 
     def initialize(self, rng, dtype, init):
         channels = self.input_shape[-1]
@@ -74,32 +76,76 @@ class BatchNorm(_WeightedLayer):
         self.running_var = np.ones(channels, dtype=dtype)
 
     def forward(self, X, training=False):
+        compiled = accelerator()
+        channels = X.shape[-1]
+        if compiled is not None:
+            X = np.ascontiguousarray(X)
+        rows = X.reshape(-1, channels)
         if not training:
             # y = (x - mean) / sqrt(var + eps) * gamma + beta, as one scale and shift
             scale = self.weights / np.sqrt(self.running_var + self.epsilon)
-            out = X * scale
-            out += self.bias - self.running_mean * scale
+            shift = self.bias - self.running_mean * scale
+            if compiled is None:
+                out = X * scale
+                out += shift
+            else:
+                out = np.empty_like(X)
+                compiled.scale_shift(rows, scale, shift, out.reshape(-1, channels))
             return out
+        if compiled is None:
+            out, mean, var = self._standardized(X, rows)
+        else:
+            out, mean, var = self._standardized_compiled(X, rows, compiled)
+        self.update_running_stats(mean, var, self._n)
+        return out
+
+    def _standardized(self, X, rows):
+        """The training output, by NumPy's passes; with the batch's mean and variance."""
         channels = X.shape[-1]
-        rows = X.reshape(-1, channels)
-        count, sums = self._batch_totals(np.array([len(rows)]), column_sums(rows))
+        count, sums = self.batch_totals(np.array([len(rows)]), column_sums(rows))
         n = self._n = int(count[0])
         mean = sums / n
         x_hat = X - mean  # centred, standardized in place below
         centred = x_hat.reshape(-1, channels)
         # No squared temporary; the squares about the whole batch's mean.
-        (squares,) = self._batch_totals(np.einsum("ij,ij->j", centred, centred))
+        (squares,) = self.batch_totals(np.einsum("ij,ij->j", centred, centred))
         var = squares / n
         self._inv_std = 1 / np.sqrt(var + self.epsilon)
         x_hat *= self._inv_std
         self._x_hat = x_hat
-        if self.shard is None or self.shard[1] == 0:  # once a batch
-            self.update_running_stats(mean, var, n)
         out = x_hat * self.weights
         out += self.bias
-        return out
+        return out, mean, var
 
-    def _batch_totals(self, *sums):
+    def _standardized_compiled(self, X, rows, compiled):
+        """:meth:`_standardized` by the compiled kernels: sums in float64, one pass each."""
+        channels, dtype = X.shape[-1], X.dtype
+        sums = np.empty(channels)
+        compiled.column_totals(rows, sums)
+        count, sums = self.batch_totals(np.array([len(rows)]), sums)
+        n = self._n = int(count[0])
+        mean = (sums / n).astype(dtype)
+        squares = np.empty(channels)
+        compiled.centred_squares(rows, mean, squares)
+        (squares,) = self.batch_totals(squares)
+        var = (squares / n).astype(dtype)
+        self._inv_std = 1 / np.sqrt(var + self.epsilon)
+        # Kept from batch to batch (fresh, they came back as new pages: a third of the time).
+        workspace = self.workspace or FRESH  # (models saved before it have none)
+        self._x_hat = workspace.empty("x_hat", X.shape, dtype)
+        out = workspace.empty("out", X.shape, dtype)
+        compiled.standardize(
+            rows,
+            mean,
+            self._inv_std,
+            self.weights,
+            self.bias,
+            self._x_hat.reshape(-1, channels),
+            out.reshape(-1, channels),
+        )
+        return out, mean, var
+
+    def batch_totals(self, *sums):
         """``sums`` (arrays) over the whole batch: as they are, or added up over its shards."""
         if self.shard is None:
             return sums
@@ -108,7 +154,12 @@ class BatchNorm(_WeightedLayer):
 
     def update_running_stats(self, mean, var, n):
         """Move the running averages towards a batch's ``mean`` and ``var`` of ``n`` values
-        a channel (the variance unbiased, as prediction uses it)."""
+        a channel (the variance unbiased, as prediction uses it).
+
+        Once a batch: of the shards of a batch, the first one moves them.
+        """
+        if self.shard is not None and self.shard[1] > 0:
+            return
         momentum = self.running_mean.dtype.type(self.momentum)
         self.running_mean *= 1 - momentum
         self.running_mean += momentum * mean
@@ -116,22 +167,42 @@ class BatchNorm(_WeightedLayer):
         self.running_var += momentum * var * (n / max(n - 1, 1))
 
     def backward(self, grad_out, need_input_grad=True):
+        compiled = accelerator()
         channels = grad_out.shape[-1]
+        if compiled is not None:
+            grad_out = np.ascontiguousarray(grad_out)
         grad_rows = grad_out.reshape(-1, channels)
         x_hat = self._x_hat.reshape(-1, channels)
         # dL/dgamma = sum dL/dy * x_hat ;  dL/dbeta = sum dL/dy  (a shard's share of them)
-        self.grad_weights = np.einsum("ij,ij->j", grad_rows, x_hat)
-        self.grad_bias = column_sums(grad_rows)
+        if compiled is None:
+            sums = np.einsum("ij,ij->j", grad_rows, x_hat), column_sums(grad_rows)
+        else:
+            sums = np.empty(channels), np.empty(channels)
+            compiled.gradient_totals(grad_rows, x_hat, *sums)
+        dtype = grad_out.dtype
+        self.grad_weights, self.grad_bias = (np.asarray(total, dtype=dtype) for total in sums)
         grad_in = None
         if need_input_grad:
             # dL/dx = gamma / std * (dL/dy - mean(dL/dy) - x_hat * mean(dL/dy * x_hat)),
             # the means over the whole batch
             n = self._n
-            grad_weights, grad_bias = self._batch_totals(self.grad_weights, self.grad_bias)
-            grad_in = grad_out - grad_bias / n
-            # x_hat is not needed after this: it holds the product, no temporary.
-            grad_in -= np.multiply(self._x_hat, grad_weights / n, out=self._x_hat)
-            grad_in *= self.weights * self._inv_std
+            grad_weights, grad_bias = self.batch_totals(*sums)
+            scale = self.weights * self._inv_std
+            if compiled is None:
+                grad_in = grad_out - grad_bias / n
+                # x_hat is not needed after this: it holds the product, no temporary.
+                grad_in -= np.multiply(self._x_hat, grad_weights / n, out=self._x_hat)
+                grad_in *= scale
+            else:
+                grad_in = (self.workspace or FRESH).empty("grad_in", grad_out.shape, dtype)
+                compiled.normalized_input_gradient(
+                    grad_rows,
+                    x_hat,
+                    (grad_weights / n).astype(dtype),
+                    (grad_bias / n).astype(dtype),
+                    scale,
+                    grad_in.reshape(-1, channels),
+                )
         self._x_hat = self._inv_std = None
         return grad_in
 
