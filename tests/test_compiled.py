@@ -268,3 +268,24 @@ def test_batch_normalization_kernels_agree_with_numpy(monkeypatch, shape, dtype,
         results.append([array.copy() for array in arrays])
     for got, expected in zip(*results, strict=True):
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_kernel_updates_as_numpy_does_bit_for_bit(monkeypatch, dtype):
+    from skcnn._engine.optimizers import Adam
+
+    rng = np.random.RandomState(0)
+    params = [rng.standard_normal((40, 17)).astype(dtype), rng.standard_normal(5).astype(dtype)]
+    # The second gradient a view: the NumPy passes take it.
+    steps = [[rng.standard_normal((40, 17)), rng.standard_normal(10)[::2]] for _ in range(4)]
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(kernels, "accelerator_available", lambda: False)
+        trained = [param.copy() for param in params]
+        optimizer = Adam(trained, learning_rate=0.01)
+        for grads in steps:
+            optimizer.update(trained, [grad.astype(dtype) for grad in grads])
+        results.append(trained + optimizer.first_moments + optimizer.second_moments)
+    for got, expected in zip(*results, strict=True):
+        np.testing.assert_array_equal(got, expected)

@@ -363,3 +363,26 @@ def normalized_input_gradient(grad, x_hat, mean_grad_weights, mean_grad_bias, sc
             value = grads[start + c] - mean_grad_bias[c]
             value -= hats[start + c] * mean_grad_weights[c]
             outs[start + c] = value * scale[c]
+
+
+# --- the Adam update ------------------------------------------------------------
+
+
+# error_model="numpy": a division by zero gives inf, as NumPy's, with no test
+# that would keep the loop off the vector units.
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def adam_update(param, grad, m, v, b1, one_minus_b1, b2, one_minus_b2, epsilon, step):
+    """Adam's update of one parameter array and its moments, in one pass.
+
+    The operations of :class:`~skcnn._engine.optimizers.Adam`'s NumPy passes,
+    in their order and in the arrays' dtype (the scalars come in it): the
+    same bits.
+    """
+    p, g, first, second = param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1)
+    for i in range(np.uint64(p.size)):
+        gi = g[i]
+        mi = first[i] * b1 + gi * one_minus_b1
+        vi = second[i] * b2 + gi * gi * one_minus_b2
+        first[i] = mi
+        second[i] = vi
+        p[i] -= mi / (np.sqrt(vi) + epsilon) * step

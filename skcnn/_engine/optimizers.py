@@ -6,6 +6,8 @@ the network without copying anything back.
 
 import numpy as np
 
+from .kernels import accelerator
+
 
 class SGD:
     """Stochastic gradient descent with momentum, optionally Nesterov's.
@@ -96,9 +98,18 @@ class Adam:
         b1, b2 = self.beta_1, self.beta_2
         # Bias corrections of both moments folded into the step size.
         step = float(self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t))
+        compiled = accelerator()
         for param, grad, m, v, scratch in zip(
             params, grads, self.first_moments, self.second_moments, self._scratch
         ):
+            if compiled is not None and param.flags.c_contiguous and grad.flags.c_contiguous:
+                # One pass where numba is installed, the same arithmetic.
+                to = param.dtype.type
+                compiled.adam_update(
+                    param, np.asarray(grad, dtype=param.dtype), m, v, to(b1), to(1 - b1),
+                    to(b2), to(1 - b2), to(self.epsilon), to(step),
+                )  # fmt: skip
+                continue
             # m <- b1 m + (1 - b1) g ;  v <- b2 v + (1 - b2) g^2   (no temporaries)
             m *= b1
             m += np.multiply(grad, 1 - b1, out=scratch)
