@@ -289,3 +289,30 @@ def test_adam_kernel_updates_as_numpy_does_bit_for_bit(monkeypatch, dtype):
         results.append(trained + optimizer.first_moments + optimizer.second_moments)
     for got, expected in zip(*results, strict=True):
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize(
+    "pool, padding, input_shape",
+    [((2, 2), "valid", (7, 9, 5)), ((2, 2), "same", (7, 9, 33)), ((3, 2), "valid", (9, 8, 16))],
+    ids=["2x2 odd sizes", "2x2 same", "3x2"],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_max_pooling_kernels_agree_with_numpy(monkeypatch, pool, padding, input_shape, dtype):
+    from skcnn._engine.pooling import MaxPool2D
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((3, *input_shape)).astype(dtype)
+    X[0, :4, :4] = 1.5  # ties: the first maximum in raster order takes the gradient
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(kernels, "accelerator_available", lambda: False)
+        layer = MaxPool2D(pool, pool, padding)
+        layer.build(input_shape)
+        out = layer.forward(X, training=True)
+        assert isinstance(layer._x_pad, tuple) == compiled  # which path ran
+        grad_out = np.random.RandomState(1).standard_normal(out.shape).astype(dtype)
+        results.append((out, layer.backward(grad_out), layer.forward(X)))
+    for got, expected in zip(*results, strict=True):
+        assert got.dtype == expected.dtype == dtype
+        np.testing.assert_array_equal(got, expected)

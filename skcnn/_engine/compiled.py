@@ -386,3 +386,65 @@ def adam_update(param, grad, m, v, b1, one_minus_b1, b2, one_minus_b2, epsilon, 
         first[i] = mi
         second[i] = vi
         p[i] -= mi / (np.sqrt(vi) + epsilon) * step
+
+
+# --- max pooling of windows that tile the input (stride equal to the window) ------
+
+
+@numba.njit(cache=True, nogil=True)
+def tiled_max_pool(x, pool_h, pool_w, out, taken):
+    """The maximum of every window, and which position of it holds the maximum.
+
+    ``x`` is ``(n, height, width, channels)``; ``out`` and ``taken`` (uint8)
+    are ``(n, out_h, out_w, channels)``, every window ``pool_h x pool_w``
+    with no overlap. ``taken`` is the first maximum in raster order, ``i *
+    pool_w + j``; a NaN is the maximum of its window, as with ``np.maximum``.
+    """
+    n, height, width, channels = x.shape
+    out_h, out_w = out.shape[1], out.shape[2]
+    values, best, where = x.reshape(-1), out.reshape(-1), taken.reshape(-1)
+    for s in range(n):
+        for p in range(out_h):
+            for q in range(out_w):
+                target = np.uint64(((s * out_h + p) * out_w + q) * channels)
+                first = np.uint64(((s * height + p * pool_h) * width + q * pool_w) * channels)
+                for c in range(np.uint64(channels)):
+                    best[target + c] = values[first + c]
+                    where[target + c] = 0
+                for k in range(1, pool_h * pool_w):
+                    i, j = k // pool_w, k % pool_w
+                    source = np.uint64(
+                        ((s * height + p * pool_h + i) * width + q * pool_w + j) * channels
+                    )
+                    position = np.uint8(k)
+                    for c in range(np.uint64(channels)):
+                        v, b = values[source + c], best[target + c]
+                        larger = v > b or (v != v and b == b)
+                        best[target + c] = v if larger else b
+                        where[target + c] = position if larger else where[target + c]
+
+
+@numba.njit(cache=True, nogil=True)
+def tiled_max_pool_backward(grad_out, taken, pool_h, pool_w, grad_x):
+    """dL/dx of :func:`tiled_max_pool`: every window's gradient to the position it took.
+
+    ``grad_x`` gets every value of the windows; positions no window covers
+    are the caller's (it zeroes them).
+    """
+    n, height, width, channels = grad_x.shape
+    out_h, out_w = grad_out.shape[1], grad_out.shape[2]
+    grads, where, spread = grad_out.reshape(-1), taken.reshape(-1), grad_x.reshape(-1)
+    zero = grad_x.dtype.type(0)
+    for s in range(n):
+        for p in range(out_h):
+            for q in range(out_w):
+                target = np.uint64(((s * out_h + p) * out_w + q) * channels)
+                for k in range(pool_h * pool_w):
+                    i, j = k // pool_w, k % pool_w
+                    source = np.uint64(
+                        ((s * height + p * pool_h + i) * width + q * pool_w + j) * channels
+                    )
+                    position = np.uint8(k)
+                    for c in range(np.uint64(channels)):
+                        g = grads[target + c]
+                        spread[source + c] = g if where[target + c] == position else zero

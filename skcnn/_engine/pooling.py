@@ -6,7 +6,7 @@ from itertools import product
 import numpy as np
 
 from .base import Layer, _SpatialMixin
-from .kernels import window_slice
+from .kernels import accelerator, window_slice
 from .specs import Size, padding_argument, register
 
 #: The arguments of max and average pooling specs.
@@ -79,6 +79,15 @@ class MaxPool2D(_Pool2D):
 
     def forward(self, X, training=False):
         x_pad = self._pad(X, value=-np.inf)
+        compiled = accelerator()
+        if compiled is not None and self.stride == self.pool_size:
+            # One pass, that notes the maximum of each window for the backward pass.
+            x_pad = np.ascontiguousarray(x_pad)
+            shape = (len(x_pad), *self.output_shape)
+            out, taken = np.empty(shape, dtype=x_pad.dtype), np.empty(shape, dtype=np.uint8)
+            compiled.tiled_max_pool(x_pad, *self.pool_size, out, taken)
+            self._x_pad, self._out = (x_pad.shape, taken) if training else (None, None)
+            return out
         windows = [x_pad[:, rows, cols] for rows, cols in self._offsets()]
         out = windows[0].copy() if len(windows) == 1 else np.maximum(windows[0], windows[1])
         for window in windows[2:]:
@@ -92,6 +101,8 @@ class MaxPool2D(_Pool2D):
             return None
         x_pad, out = self._x_pad, self._out
         self._x_pad = self._out = None
+        if isinstance(x_pad, tuple):  # the compiled forward: the shape, and where the maxima are
+            return self._crop(self._compiled_backward(grad_out, x_pad, out))
         if self.stride == self.pool_size:
             return self._crop(self._tiled_backward(grad_out, x_pad, out))
         return self._crop(self._general_backward(grad_out, x_pad, out))
@@ -119,6 +130,18 @@ class MaxPool2D(_Pool2D):
         # dL/dx = dL/dout at the window's maximum, 0 elsewhere
         grad_windows = grad_x_pad[:, :covered_h, :covered_w].reshape(shape)
         np.multiply(grad_out, is_max, out=grad_windows.transpose(2, 4, 0, 1, 3, 5))
+        return grad_x_pad
+
+    def _compiled_backward(self, grad_out, x_pad_shape, taken):
+        """The tiled windows' gradients by the compiled kernel, from the positions taken."""
+        (ph, pw), (out_h, out_w) = self.pool_size, self.output_shape[:2]
+        grad_x_pad = np.empty(x_pad_shape, dtype=grad_out.dtype)
+        covered_h, covered_w = out_h * ph, out_w * pw
+        if (covered_h, covered_w) != x_pad_shape[1:3]:  # rows or columns no window sees
+            grad_x_pad[:, covered_h:] = 0
+            grad_x_pad[:, :covered_h, covered_w:] = 0
+        compiled = accelerator()
+        compiled.tiled_max_pool_backward(np.ascontiguousarray(grad_out), taken, ph, pw, grad_x_pad)
         return grad_x_pad
 
     def _general_backward(self, grad_out, x_pad, out):
