@@ -316,3 +316,22 @@ def test_max_pooling_kernels_agree_with_numpy(monkeypatch, pool, padding, input_
     for got, expected in zip(*results, strict=True):
         assert got.dtype == expected.dtype == dtype
         np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_relu_kernels_agree_with_numpy(monkeypatch, dtype):
+    from skcnn._engine.activations import ReLU
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((4, 5, 7, 3)).astype(dtype)
+    X[0, 0, 0] = [0, np.nan, -0.0]
+    grad_out = rng.standard_normal(X.shape).astype(dtype)
+    results = []
+    for compiled in (True, False):
+        if not compiled:
+            monkeypatch.setattr(kernels, "accelerator_available", lambda: False)
+        layer = ReLU()
+        out = layer.forward(X, training=True).copy()
+        results.append((out, layer._active.copy(), layer.backward(grad_out).copy()))
+    for got, expected in zip(*results, strict=True):
+        np.testing.assert_array_equal(got, expected)

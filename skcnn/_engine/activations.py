@@ -4,6 +4,7 @@ import numpy as np
 from scipy.special import erf, expit
 
 from .base import Layer
+from .kernels import accelerator
 from .specs import Float, register
 from .workspace import Workspace
 
@@ -21,8 +22,15 @@ class ReLU(Layer):
         if not training:
             self._active = None
             return np.maximum(X, 0)
-        out = np.maximum(X, 0, out=self.workspace.empty("out", X.shape, X.dtype))
-        self._active = np.greater(out, 0, out=self.workspace.empty("active", X.shape, bool))
+        out = self.workspace.empty("out", X.shape, X.dtype)
+        active = self.workspace.empty("active", X.shape, bool)
+        compiled = accelerator()
+        if compiled is not None and X.flags.c_contiguous:
+            compiled.relu(X, out, active)  # one pass
+        else:
+            np.maximum(X, 0, out=out)
+            np.greater(out, 0, out=active)
+        self._active = active
         return out
 
     def backward(self, grad_out, need_input_grad=True):
@@ -30,7 +38,11 @@ class ReLU(Layer):
             return None
         # dL/dx = dL/dout where x > 0, else 0
         grad_in = self.workspace.empty("grad_in", grad_out.shape, grad_out.dtype)
-        np.multiply(grad_out, self._active, out=grad_in)
+        compiled = accelerator()
+        if compiled is not None and grad_out.flags.c_contiguous:
+            compiled.relu_backward(grad_out, self._active, grad_in)
+        else:
+            np.multiply(grad_out, self._active, out=grad_in)
         self._active = None
         return grad_in
 

@@ -448,3 +448,27 @@ def tiled_max_pool_backward(grad_out, taken, pool_h, pool_w, grad_x):
                     for c in range(np.uint64(channels)):
                         g = grads[target + c]
                         spread[source + c] = g if where[target + c] == position else zero
+
+
+# --- ReLU ----------------------------------------------------------------------
+
+
+@numba.njit(cache=True, nogil=True)
+def relu(x, out, active):
+    """``out = max(x, 0)`` and ``active = out > 0``, in one pass (NaN stays NaN, inactive)."""
+    values, outs, masks = x.reshape(-1), out.reshape(-1), active.reshape(-1)
+    zero = out.dtype.type(0)
+    for i in range(np.uint64(values.size)):
+        v = values[i]
+        o = zero if v < zero else v
+        outs[i] = o
+        masks[i] = o > zero
+
+
+@numba.njit(cache=True, nogil=True)
+def relu_backward(grad_out, active, grad_in):
+    """``grad_in = grad_out`` where ``active``, else 0."""
+    grads, masks, outs = grad_out.reshape(-1), active.reshape(-1), grad_in.reshape(-1)
+    zero = grad_in.dtype.type(0)
+    for i in range(np.uint64(grads.size)):
+        outs[i] = grads[i] if masks[i] else zero
