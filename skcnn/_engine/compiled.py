@@ -150,7 +150,7 @@ def line(kind, src, s0, ss, dst, d0, ds, n):
 def tiles_in(x, kind, step, tiles_h, tiles_w, out, tile_offset):
     """Transform every tile of ``x`` from both sides: ``T . window . T^T``.
 
-    ``out[t, k1 * a + k2] = sum_ij T[k1, i] T[k2, j] x[s, ty * step + i, tx *
+    ``out[k1 * a + k2, t] = sum_ij T[k1, i] T[k2, j] x[s, ty * step + i, tx *
     step + j]`` for tile ``t = tile_offset + (s * tiles_h + ty) * tiles_w +
     tx``, ``T`` the ``(a, r)`` matrix of transform ``kind``; rows and columns
     past the edges of ``x`` read as zeros.
@@ -164,9 +164,10 @@ def tiles_in(x, kind, step, tiles_h, tiles_w, out, tile_offset):
         Rows and columns from one tile to the next.
     tiles_h, tiles_w : int
         Tiles of a sample along its height and width.
-    out : ndarray of shape (n_tiles, a * a, channels)
-        Tile by tile, so that the values of a tile are written side by side
-        (the products take every ``out[:, k]`` as a matrix with rows apart).
+    out : ndarray of shape (a * a, n_tiles, channels)
+        Position by position: every ``out[k]`` is a contiguous matrix of the
+        tiles' channels, as the products take it (with the tiles' rows
+        ``a * a`` apart, the products ran 1.3-1.4x slower).
     tile_offset : int
         The first tile of ``x[0]`` in ``out``.
     """
@@ -174,6 +175,7 @@ def tiles_in(x, kind, step, tiles_h, tiles_w, out, tile_offset):
     n, height, width, channels = x.shape
     pixels = x.reshape(-1)
     values = out.reshape(-1)
+    n_tiles = out.shape[1]
     # A strip of the tiles of a row: r rows of the input, and of the columns'
     # transforms; past the input's right edge, zeros (never written).
     strip_width = max(width, (tiles_w - 1) * step + r)
@@ -197,12 +199,13 @@ def tiles_in(x, kind, step, tiles_h, tiles_w, out, tile_offset):
             # Down the columns, whole rows at a time: cols[k1] = sum_i T[k1, i] strip[i]
             line(kind, src, first, row_step, cols, 0, run, span)
             # Along the rows of every tile:
-            # out[t, k1 * a + k2] = sum_j T[k2, j] cols[k1, tx * step + j]
+            # out[k1 * a + k2, t] = sum_j T[k2, j] cols[k1, tx * step + j]
             for tx in range(tiles_w):
                 t = tile_offset + (s * tiles_h + ty) * tiles_w + tx
                 for k1 in range(a):
+                    first_value = (k1 * a * n_tiles + t) * channels
                     line(kind, cols, k1 * run + tx * step * channels, channels, values,
-                         (t * a * a + k1 * a) * channels, channels, channels)  # fmt: skip
+                         first_value, n_tiles * channels, channels)  # fmt: skip
 
 
 @numba.njit(cache=True, nogil=True)

@@ -247,17 +247,17 @@ def winograd_forward(x_pad, weights, bias, stride, keep, dilation=(1, 1), m=4):
     bias = np.ascontiguousarray(bias, dtype=dtype)
     out = np.empty((n, out_h, out_w, filters), dtype=dtype)
     # Training keeps the transformed input tiles for the weight gradient.
-    V_all = np.empty((n * per_sample, a * a, channels), dtype=dtype) if keep else None
+    V_all = np.empty((a * a, n * per_sample, channels), dtype=dtype) if keep else None
 
     def block(start, stop):
         n_tiles = (stop - start) * per_sample
         if keep:
             V, offset = V_all, start * per_sample
         else:
-            V, offset = np.empty((n_tiles, a * a, channels), dtype=dtype), 0
+            V, offset = np.empty((a * a, n_tiles, channels), dtype=dtype), 0
         compiled.tiles_in(x_pad[start:stop], B_T, m, tiles_h, tiles_w, V, offset)
         # M[k] = V[k] . U[k], for every position k of the tile
-        M = np.matmul(V[offset : offset + n_tiles].transpose(1, 0, 2), U)
+        M = np.matmul(V[:, offset : offset + n_tiles], U)
         compiled.tiles_out(M, A_T, m, tiles_h, tiles_w, 0, bias, out[start:stop], False)
 
     _map_blocks(block, sample_blocks(n, per_sample))
@@ -281,16 +281,15 @@ def winograd_backward(
     per_sample = tiles_h * tiles_w
     _, _, A, B = _kinds(m)
     grad_x_pad = np.empty(x_pad_shape, dtype=dtype) if need_input_grad else None
-    U_T = U.transpose(0, 2, 1)
+    U_T = np.ascontiguousarray(U.transpose(0, 2, 1))  # a view: 1.3x slower products
     no_bias = np.zeros(channels, dtype=dtype)
 
     def block(start, stop):
         first, n_tiles = start * per_sample, (stop - start) * per_sample
-        grad_M = np.empty((n_tiles, a * a, filters), dtype=dtype)
+        grad_M = np.empty((a * a, n_tiles, filters), dtype=dtype)
         compiled.tiles_in(grad_out[start:stop], A, m, tiles_h, tiles_w, grad_M, 0)
-        grad_M = grad_M.transpose(1, 0, 2)
         # dL/dU[k] = V[k]^T . dL/dM[k], this block's share
-        grad_U = np.matmul(V_all[first : first + n_tiles].transpose(1, 2, 0), grad_M)
+        grad_U = np.matmul(V_all[:, first : first + n_tiles].transpose(0, 2, 1), grad_M)
         if need_input_grad:
             grad_V = np.matmul(grad_M, U_T)
             grad_x = grad_x_pad[start:stop]
