@@ -267,6 +267,27 @@ def test_batch_normalization_on_shards_standardizes_with_the_whole_batch(monkeyp
                 np.testing.assert_array_equal(got, expected)
 
 
+def test_a_batch_too_small_for_shards_after_shards_that_met_runs_whole(monkeypatch):
+    monkeypatch.setattr(parallel, "shard_size", lambda network: 4)
+    network = small_network(specs=NORMALIZED)
+    X = np.random.RandomState(0).standard_normal((13, 6, 6, 2))
+    expected = network.forward(X[:5], training=True)
+    done = []
+
+    def epoch():  # the batches of 13 samples in batches of 8: 8 (two shards), then 5 (one)
+        with DataParallel(network, 2, 8) as trainer:
+            for batch in (X[:8], X[:5]):
+                scores = trainer.forward(batch)
+                trainer.backward(np.ones_like(scores))
+            done.append(scores)
+
+    worker = threading.Thread(target=epoch, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the whole batch waited for shards that had gone"
+    np.testing.assert_allclose(done[0], expected, rtol=1e-12)
+
+
 def test_shards_that_meet_stop_on_an_error_in_any_of_them(monkeypatch):
     monkeypatch.setattr(parallel, "shard_size", lambda network: 4)
     network = small_network(specs=NORMALIZED)

@@ -323,8 +323,14 @@ class DataParallel:
             self._pool.submit(contextvars.copy_context().run, run, index)
             for index in range(1, len(shards))
         ]
-        run(0)
-        wait(futures)
+        try:
+            run(0)
+            wait(futures)
+        finally:  # a batch too small for shards, next, runs whole
+            for replica, _ in shards:
+                for layer in _leaves(replica):
+                    if layer.batch_sums:
+                        layer.shard = None
         raised = [error for error in errors if error is not None]
         if raised:  # the shard's own error, not those of the others it woke
             first = next(
