@@ -120,7 +120,7 @@ class Sequential(Layer):
 
     def clear_workspaces(self):
         """Free the scratch arrays the steps keep between training batches."""
-        for step in [*self.steps, *self.layers]:  # the layers of fused steps too
+        for step in dict.fromkeys([*self.steps, *self.layers]):  # the layers of fused steps too
             if step.workspace is not None:
                 step.workspace.clear()
             if hasattr(step, "clear_workspaces"):  # a block: its own steps

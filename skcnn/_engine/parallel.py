@@ -234,8 +234,6 @@ class DataParallel:
         for _, layer in walk(self.network):  # a pass that failed may not have used it
             if isinstance(layer, Dropout):
                 layer.drawn = None
-            if layer.batch_sums:  # whole batches from now on
-                layer.shard = None
         return False
 
     def forward(self, X):
@@ -304,10 +302,7 @@ class DataParallel:
         """:meth:`_map` for shards that meet: each in a thread, as many at once as may run."""
         gate = threading.Semaphore(self.training_threads)
         rendezvous = Rendezvous(len(shards), gate)
-        for index, (replica, _) in enumerate(shards):
-            for layer in _leaves(replica):
-                if layer.batch_sums:
-                    layer.shard = (rendezvous, index)
+        _meet(shards, rendezvous)
         results, errors = [None] * len(shards), [None] * len(shards)
 
         def run(index):
@@ -327,10 +322,7 @@ class DataParallel:
             run(0)
             wait(futures)
         finally:  # a batch too small for shards, next, runs whole
-            for replica, _ in shards:
-                for layer in _leaves(replica):
-                    if layer.batch_sums:
-                        layer.shard = None
+            _meet(shards, None)
         raised = [error for error in errors if error is not None]
         if raised:  # the shard's own error, not those of the others it woke
             first = next(
@@ -338,6 +330,15 @@ class DataParallel:
             )
             raise first
         return results
+
+
+def _meet(shards, rendezvous):
+    """Point the layers that need the batch's sums of every shard's replica at ``rendezvous``
+    (``None``: whole batches again)."""
+    for index, (replica, _) in enumerate(shards):
+        for layer in _leaves(replica):
+            if layer.batch_sums:
+                layer.shard = None if rendezvous is None else (rendezvous, index)
 
 
 def even_bounds(n, parts):

@@ -111,11 +111,8 @@ class MaxPool2D(_Pool2D):
         """Non-overlapping windows: whole-array operations on a 6-D view of them."""
         (ph, pw), (out_h, out_w) = self.pool_size, self.output_shape[:2]
         n, channels = len(x_pad), x_pad.shape[3]
-        grad_x_pad = np.empty_like(x_pad)
+        grad_x_pad = self._tiled_grad(x_pad.shape, x_pad.dtype)
         covered_h, covered_w = out_h * ph, out_w * pw
-        if (covered_h, covered_w) != x_pad.shape[1:3]:  # rows or columns no window sees
-            grad_x_pad[:, covered_h:] = 0
-            grad_x_pad[:, :covered_h, covered_w:] = 0
         shape = (n, out_h, ph, out_w, pw, channels)
         # Window positions first: (ph, pw, n, out_h, out_w, channels) views.
         windows = x_pad[:, :covered_h, :covered_w].reshape(shape).transpose(2, 4, 0, 1, 3, 5)
@@ -134,14 +131,21 @@ class MaxPool2D(_Pool2D):
 
     def _compiled_backward(self, grad_out, x_pad_shape, taken):
         """The tiled windows' gradients by the compiled kernel, from the positions taken."""
+        grad_x_pad = self._tiled_grad(x_pad_shape, grad_out.dtype)
+        compiled = accelerator()
+        compiled.tiled_max_pool_backward(
+            np.ascontiguousarray(grad_out), taken, *self.pool_size, grad_x_pad
+        )
+        return grad_x_pad
+
+    def _tiled_grad(self, x_pad_shape, dtype):
+        """dL/dx_pad of tiled windows to fill: zeros where no window sees, the rest unset."""
         (ph, pw), (out_h, out_w) = self.pool_size, self.output_shape[:2]
-        grad_x_pad = np.empty(x_pad_shape, dtype=grad_out.dtype)
+        grad_x_pad = np.empty(x_pad_shape, dtype=dtype)
         covered_h, covered_w = out_h * ph, out_w * pw
         if (covered_h, covered_w) != x_pad_shape[1:3]:  # rows or columns no window sees
             grad_x_pad[:, covered_h:] = 0
             grad_x_pad[:, :covered_h, covered_w:] = 0
-        compiled = accelerator()
-        compiled.tiled_max_pool_backward(np.ascontiguousarray(grad_out), taken, ph, pw, grad_x_pad)
         return grad_x_pad
 
     def _general_backward(self, grad_out, x_pad, out):
