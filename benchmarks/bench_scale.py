@@ -4,10 +4,10 @@
         [--memory] [--compile-cost]
 
 For every network of the suite (the reference network on Fashion-MNIST, a
-VGG-style network at 32x32x3 and 64x64x3, the FCN for series of Wang et al.
-2017, a ResNet-8 at 32x32x3), in one process and one run, four contenders
-take turns in every repeat, with the same batch size (64), optimizer (Adam),
-float32 and threads:
+VGG-style network at 32x32x3 and 64x64x3, the FCN and the ResNet for series
+of Wang et al. 2017 at length 512, a ResNet-8 at 32x32x3), in one process
+and one run, four contenders take turns in every repeat, with the same batch
+size (64), optimizer (Adam), float32 and threads:
 
 - ``skcnn``: ``conv_algorithm="auto"`` with the compiled accelerator (numba);
 - ``skcnn NumPy``: the same, the accelerator out of reach (as without numba);
@@ -59,6 +59,7 @@ import skcnn
 from skcnn._engine import kernels, winograd
 from skcnn._engine.base import walk
 from skcnn._engine.conv import Conv2D
+from skcnn.architectures import resnet
 
 try:
     import torch
@@ -99,20 +100,52 @@ def torch_vgg(size):
     )  # fmt: skip
 
 
-def torch_fcn(two_d):
-    """The FCN: Conv1d on (n, channels, length), or (1, k) Conv2d on (n, channels, 1, length)."""
+def _series_layers(two_d):
+    """(conv, norm) of 1-D series: Conv1d, or (1, k) Conv2d on (n, channels, 1, length)."""
 
     def conv(cin, cout, k):
         if two_d:
             return nn.Conv2d(cin, cout, (1, k), padding="same")
         return nn.Conv1d(cin, cout, k, padding="same")
 
-    norm = nn.BatchNorm2d if two_d else nn.BatchNorm1d
+    return conv, nn.BatchNorm2d if two_d else nn.BatchNorm1d
+
+
+def _series_head(two_d, channels):
+    pool = nn.AdaptiveAvgPool2d(1) if two_d else nn.AdaptiveAvgPool1d(1)
+    return [pool, nn.Flatten(), nn.Linear(channels, 10)]
+
+
+def torch_fcn(two_d):
+    conv, norm = _series_layers(two_d)
     return nn.Sequential(
         conv(3, 128, 8), norm(128), nn.ReLU(), conv(128, 256, 5), norm(256), nn.ReLU(),
-        conv(256, 128, 3), norm(128), nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1) if two_d else nn.AdaptiveAvgPool1d(1), nn.Flatten(),
-        nn.Linear(128, 10),
+        conv(256, 128, 3), norm(128), nn.ReLU(), *_series_head(two_d, 128),
+    )  # fmt: skip
+
+
+class _SeriesBlock(nn.Module if torch is not None else object):
+    """A block of skcnn.architectures.resnet: three convs of 8, 5 and 3 taps."""
+
+    def __init__(self, two_d, cin, cout):
+        super().__init__()
+        conv, norm = _series_layers(two_d)
+        self.body = nn.Sequential(
+            conv(cin, cout, 8), norm(cout), nn.ReLU(), conv(cout, cout, 5), norm(cout), nn.ReLU(),
+            conv(cout, cout, 3), norm(cout),
+        )  # fmt: skip
+        self.shortcut = (
+            nn.Identity() if cin == cout else nn.Sequential(conv(cin, cout, 1), norm(cout))
+        )
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + self.shortcut(x))
+
+
+def torch_series_resnet(two_d):
+    return nn.Sequential(
+        _SeriesBlock(two_d, 3, 64), _SeriesBlock(two_d, 64, 128), _SeriesBlock(two_d, 128, 128),
+        *_series_head(two_d, 128),
     )  # fmt: skip
 
 
@@ -155,7 +188,13 @@ def networks(quick):
         "FCN series 512x3": (FCN_LAYERS, "same", (1, 512, 3), torch_fcn, n or 512),
         "ResNet-8 32x32x3": (resnet8_layers(), "same", (32, 32, 3), lambda cl: torch_resnet8(),
                              n or 1024),
+        "ResNet series 512x3": (resnet(), "same", (1, 512, 3), torch_series_resnet, n or 512),
     }  # fmt: skip
+
+
+def is_series(name):
+    """Whether the network is one for series (Conv1d in PyTorch's NCHW contender)."""
+    return "series" in name
 
 
 def images(name, shape, n_samples, seed=0):
@@ -190,22 +229,22 @@ def skcnn_rates(layers, padding, X, y, X_test, on):
     return train, predict, clf, algorithms
 
 
-def to_torch(X, channels_last, fcn_1d):
+def to_torch(X, channels_last, one_d):
     """NHWC float32 to what the PyTorch model takes."""
     t = torch.from_numpy(np.ascontiguousarray(X.transpose(0, 3, 1, 2)))
-    if fcn_1d:
+    if one_d:
         return t[:, :, 0, :].contiguous()
     return t.contiguous(memory_format=torch.channels_last) if channels_last else t.contiguous()
 
 
-def torch_rates(make, X, y, X_test, channels_last, is_fcn):
+def torch_rates(make, X, y, X_test, channels_last, series):
     torch.manual_seed(0)
-    net = make(channels_last) if is_fcn else make(None)
+    net = make(channels_last) if series else make(None)
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
-    fcn_1d = is_fcn and not channels_last
-    X_t, y_t = to_torch(X, channels_last, fcn_1d), torch.from_numpy(y.astype(np.int64))
-    test = to_torch(X_test, channels_last, fcn_1d)
+    one_d = series and not channels_last
+    X_t, y_t = to_torch(X, channels_last, one_d), torch.from_numpy(y.astype(np.int64))
+    test = to_torch(X_test, channels_last, one_d)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
     loss_fn = nn.CrossEntropyLoss()
 
@@ -235,20 +274,20 @@ def run_network(name, spec, repeats):
     layers, padding, shape, make, n_train = spec
     X, y = images(name, shape, n_train)
     X_test, _ = images(name, shape, n_train, seed=1)
-    is_fcn = name.startswith("FCN")
+    series = is_series(name)
     # Warm-up: numba's kernels loaded (or compiled), PyTorch's first calls.
     skcnn_rates(layers, padding, X[:128], y[:128], X_test[:128], True)
     rates = {c: {"train": [], "predict": []} for c in CONTENDERS}
     algorithms = {}
     if torch is not None:
-        torch_rates(make, X[:128], y[:128], X_test[:128], True, is_fcn)
+        torch_rates(make, X[:128], y[:128], X_test[:128], True, series)
     for repeat in range(repeats):
         for contender in CONTENDERS:
             if contender.startswith("torch"):
                 if torch is None:
                     continue
                 train, predict = torch_rates(make, X, y, X_test, "channels_last" in contender,
-                                             is_fcn)  # fmt: skip
+                                             series)  # fmt: skip
             else:
                 train, predict, clf, used = skcnn_rates(layers, padding, X, y, X_test,
                                                         contender == "skcnn")  # fmt: skip
@@ -343,7 +382,7 @@ def memory_child(name, contender, n_samples):
     X, y = images(name, shape, int(n_samples))
     baseline = peak_resident_mb(reset=True)
     if contender.startswith("torch"):
-        torch_rates(make, X, y, X[:64], "channels_last" in contender, name.startswith("FCN"))
+        torch_rates(make, X, y, X[:64], "channels_last" in contender, is_series(name))
     else:
         skcnn_rates(layers, padding, X, y, X[:64], contender == "skcnn")
     return peak_resident_mb() - baseline
