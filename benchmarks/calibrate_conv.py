@@ -6,14 +6,19 @@ For every shape: the measured time of a training step (forward and backward)
 of each algorithm, the model's times, and whether "auto" picked the faster.
 The Winograd algorithms (3x3 kernels, stride 1) run where numba is
 installed. The rates in ``skcnn/_engine/tuning.py`` are fitted to this
-table; ``--fit`` prints the least-squares rates of the Winograd terms.
+table; ``--fit`` prints the least-squares rates of the shifted products' and
+the Winograd algorithms' terms. ``--threads 1`` times each step on one
+thread, as a shard of a training batch runs.
 """
 
 import argparse
 import time
+from unittest import mock
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from skcnn._engine import kernels
 from skcnn._engine.kernels import CONV_ALGORITHMS, algorithm_costs, resolve_algorithm
 from skcnn._engine.winograd import WINOGRAD_TILES, accelerator_available, covers
 
@@ -40,6 +45,13 @@ SHAPES = [
     (32, 34, 34, 64, 64, (3, 3)),
     (64, 34, 34, 16, 16, (3, 3)),
     (64, 30, 30, 8, 8, (3, 3)),
+    # the FCN and the ResNet for series (length 512, 'same'), one shard each
+    (32, 1, 519, 3, 128, (1, 8)),
+    (32, 1, 516, 128, 256, (1, 5)),
+    (32, 1, 514, 256, 128, (1, 3)),
+    (32, 1, 519, 64, 64, (1, 8)),
+    (32, 1, 516, 128, 128, (1, 5)),
+    (32, 1, 512, 64, 128, (1, 1)),
 ]
 
 
@@ -63,14 +75,38 @@ def winograd_terms(x_shape, weights_shape, m):
     return 6 * terms * channels * filters, 2 * terms * (channels + filters)
 
 
+def shifted_terms(x_shape, weights_shape):
+    """The two terms of the shifted model per sample: product FLOPs, values passed over."""
+    height, width, _ = x_shape
+    kh, kw, channels, filters = weights_shape
+    padded, window = height * width, kh * kw
+    return 6 * padded * window * channels * filters, padded * window * (filters + channels)
+
+
+def fit(rows, names):
+    """Least-squares rates of seconds = terms[0] / rate_0 + terms[1] / rate_1, relative errors."""
+    terms = np.array(rows)
+    design = terms[:, :2] / terms[:, 2:]
+    inverse_rates, *_ = np.linalg.lstsq(design, np.ones(len(terms)), rcond=None)
+    for name, inverse in zip(names, inverse_rates):
+        print(f"{name} = {1 / inverse:.3g}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--threads", type=int, default=None, help="BLAS threads (default: all)")
     args = parser.parse_args()
+    with threadpool_limits(args.threads):
+        table(args)
+
+
+def table(args):
     rng = np.random.RandomState(0)
-    names = ["im2col", "fft"] + (sorted(WINOGRAD_TILES) if accelerator_available() else [])
+    names = ["im2col", "shifted", "fft"]
+    names += sorted(WINOGRAD_TILES) if accelerator_available() else []
     print(f"{'shape':<34}" + "".join(f"{n:>13}" for n in names) + "   model's times, auto")
-    right, rows = 0, []
+    right, right_numpy, rows, shifted_rows = 0, 0, [], []
     for n, height, width, channels, filters, kernel in SHAPES:
         x = rng.standard_normal((n, height, width, channels)).astype(np.float32)
         weights = rng.standard_normal((*kernel, channels, filters)).astype(np.float32)
@@ -84,6 +120,13 @@ def main():
         picked = resolve_algorithm("auto", x.shape[1:], weights.shape, (1, 1))
         ok = measured[picked] <= 1.1 * min(measured.values())  # within the noise
         right += ok
+        # and as without numba: the algorithms of NumPy alone
+        with mock.patch.object(kernels, "accelerator_available", lambda: False):
+            picked_numpy = resolve_algorithm("auto", x.shape[1:], weights.shape, (1, 1))
+        numpy_times = [t for a, t in measured.items() if a not in WINOGRAD_TILES]
+        ok_numpy = measured[picked_numpy] <= 1.1 * min(numpy_times)
+        right_numpy += ok_numpy
+        shifted_rows.append((*shifted_terms(x.shape[1:], weights.shape), measured["shifted"] / n))
         for name in set(runs) & set(WINOGRAD_TILES):
             rows.append((*winograd_terms(x.shape[1:], weights.shape, WINOGRAD_TILES[name]),
                          measured[name] / n))  # fmt: skip
@@ -93,15 +136,16 @@ def main():
         )
         # Below WINOGRAD_MIN_CHANNELS the model prices no Winograd algorithm: "-".
         modelled = " ".join(f"{model[a] * n * 1e3:.1f}" if a in model else "-" for a in runs)
-        print(f"{shape:<34}{cells}   {modelled}, {picked}{'' if ok else ' (slower)'}")
+        print(
+            f"{shape:<34}{cells}   {modelled}, {picked}{'' if ok else ' (slower)'}; "
+            f"NumPy: {picked_numpy}{'' if ok_numpy else ' (slower)'}"
+        )
     print(f"auto picked the fastest algorithm (within 10%) for {right} of {len(SHAPES)} shapes")
-    if args.fit and rows:
-        terms = np.array(rows)
-        # seconds = flops / FLOP_RATE + values / TRANSFORM_RATE, relative errors weighted alike
-        design = terms[:, :2] / terms[:, 2:]
-        inverse_rates, *_ = np.linalg.lstsq(design, np.ones(len(terms)), rcond=None)
-        print(f"WINOGRAD_FLOP_RATE = {1 / inverse_rates[0]:.3g}")
-        print(f"WINOGRAD_TRANSFORM_RATE = {1 / inverse_rates[1]:.3g}")
+    print(f"and, without the accelerator, the fastest of NumPy's for {right_numpy}")
+    if args.fit:
+        fit(shifted_rows, ("SHIFTED_FLOP_RATE", "SHIFTED_PASS_RATE"))
+        if rows:
+            fit(rows, ("WINOGRAD_FLOP_RATE", "WINOGRAD_TRANSFORM_RATE"))
 
 
 if __name__ == "__main__":

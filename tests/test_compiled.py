@@ -142,7 +142,7 @@ def test_auto_picks_winograd_where_the_model_says_it_is_cheaper(monkeypatch):
     # A first layer, one input channel: im2col.
     assert resolve_algorithm("auto", (34, 34, 1), (3, 3, 1, 32), (1, 1)) == "im2col"
     monkeypatch.setattr(kernels, "accelerator_available", lambda: False)
-    assert resolve_algorithm("auto", *many_channels) == "im2col"
+    assert resolve_algorithm("auto", *many_channels) == "shifted"  # NumPy's cheapest
 
 
 def test_classifier_trains_the_same_model_with_winograd(digits):

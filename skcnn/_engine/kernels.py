@@ -24,7 +24,10 @@ An algorithm is a pair of functions registered in :data:`CONV_ALGORITHMS`:
     never needs it).
 
 ``"im2col"`` lays every receptive field out as a row of a matrix and does
-one matrix multiplication (BLAS); ``"fft"`` multiplies the spectra of the
+one matrix multiplication (BLAS); ``"shifted"`` (stride 1, see
+:mod:`skcnn._engine.shifted`) does one matrix product per kernel tap on the
+input's rows shifted by the tap, added up in place, and keeps no columns;
+``"fft"`` multiplies the spectra of the
 whole batch, one small matrix product per frequency, and wins for large
 kernels; ``"winograd2x2"`` and ``"winograd4x4"`` (3x3 kernels, stride 1, see
 :mod:`skcnn._engine.winograd`) multiply Winograd transforms of tiles, on the
@@ -37,12 +40,16 @@ from numpy.lib.stride_tricks import as_strided
 from scipy import fft as sp_fft
 from scipy import signal
 
+from .shifted import ALGORITHMS as SHIFTED_ALGORITHMS
+from .shifted import covers as shifted_covers
 from .tuning import (
     FFT_FLOP_RATE,
     FFT_POINT_RATE,
     IM2COL_COPY_RATE,
     IM2COL_FLOP_RATE,
     IM2COL_POSITION_RATE,
+    SHIFTED_FLOP_RATE,
+    SHIFTED_PASS_RATE,
     WINOGRAD_FLOP_RATE,
     WINOGRAD_MIN_CHANNELS,
     WINOGRAD_TRANSFORM_RATE,
@@ -469,6 +476,7 @@ def fft_backward(grad_out, saved, weights, stride, x_pad_shape, need_input_grad,
 
 CONV_ALGORITHMS = {
     "im2col": (im2col_forward, im2col_backward),
+    **SHIFTED_ALGORITHMS,
     "scipy": (scipy_forward, scipy_backward),
     "fft": (fft_forward, fft_backward),
     **WINOGRAD_ALGORITHMS,
@@ -515,6 +523,14 @@ def algorithm_costs(x_pad_shape, weights_shape, stride, dilation=(1, 1)):
         + (2 * channels + 2 * filters) * points / FFT_POINT_RATE
     )
     costs = {"im2col": im2col, "fft": fft}
+    if shifted_covers(stride):
+        # Three products a tap over every padded position (the dropped ones
+        # included); each tap passes over the rows it adds into.
+        padded = height * width
+        costs["shifted"] = (
+            6 * padded * window * channels * filters / SHIFTED_FLOP_RATE
+            + padded * window * (filters + channels) / SHIFTED_PASS_RATE
+        )
     if covers(weights_shape, stride, dilation) and channels >= WINOGRAD_MIN_CHANNELS:
         for name, m in WINOGRAD_TILES.items():
             # Three products of a*a terms a tile; four transforms (two of the
@@ -551,10 +567,12 @@ def resolve_algorithm(
         return "im2col" if algorithm == "auto" else algorithm
     if algorithm in WINOGRAD_TILES:
         return algorithm if covers(weights_shape, stride, dilation) else "im2col"
+    if algorithm == "shifted":
+        return algorithm if shifted_covers(stride) else "im2col"
     if algorithm != "auto":
         return algorithm
     costs = algorithm_costs(x_pad_shape, weights_shape, stride, dilation)
     best = min(costs, key=costs.get)
     if best in WINOGRAD_TILES and not accelerator_available():
-        best = min(("im2col", "fft"), key=costs.get)
+        best = min((name for name in costs if name not in WINOGRAD_TILES), key=costs.get)
     return best

@@ -50,6 +50,11 @@ IM2COL_FLOP_RATE = 144e9
 IM2COL_COPY_RATE = 1.7e9
 #: (Output position x (filters + window)) per second.
 IM2COL_POSITION_RATE = 0.5e9
+#: FLOP/s of the shifted products (one per kernel tap, all positions of the padded input).
+SHIFTED_FLOP_RATE = 182e9
+#: Values per second of the passes every tap makes over the rows it adds into
+#: (the output's filters forward, the input gradient's channels backward).
+SHIFTED_PASS_RATE = 1.67e9
 #: Real FLOP/s of the small per-frequency complex products of the FFT algorithm.
 FFT_FLOP_RATE = 41e9
 #: "n log2 n" points per second of the spectra.
